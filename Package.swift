@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The layout follows the pipeline: each stage is one module and depends only
+// on the stages before it.
+//
+//   trace bytes -> TraceFormat -> Replay -> Checks -> Reports -> hitless (CLI)
+let package = Package(
+    name: "hitless",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "hitless", targets: ["hitless"]),
+        .library(name: "TraceFormat", targets: ["TraceFormat"]),
+        .library(name: "Replay", targets: ["Replay"]),
+        .library(name: "Checks", targets: ["Checks"]),
+        .library(name: "Reports", targets: ["Reports"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]
+        ),
+        .target(name: "TraceFormat", dependencies: ["CZstd"]),
+        .target(name: "Replay", dependencies: ["TraceFormat"]),
+        .target(name: "Checks", dependencies: ["TraceFormat", "Replay"]),
+        .target(name: "Reports", dependencies: ["TraceFormat", "Replay", "Checks"]),
+        .executableTarget(
+            name: "hitless",
+            dependencies: [
+                "TraceFormat", "Replay", "Checks", "Reports",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat"]),
+        .testTarget(name: "ReplayTests", dependencies: ["Replay"]),
+        .testTarget(name: "ChecksTests", dependencies: ["Checks"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports"],
+                    resources: []),
+    ]
+)

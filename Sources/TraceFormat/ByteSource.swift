@@ -1,0 +1,181 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CZstd
+
+/// Where a trace's bytes come from: a file descriptor, optionally through a
+/// zstd decompressor.
+///
+/// A source fills caller-owned buffers, so that reading a trace of any length
+/// takes a fixed amount of memory.
+protocol ByteSource {
+    /// The file's name as the user gave it, for errors.
+    var name: String { get }
+    /// Reads up to `buffer.count` bytes; returns 0 only at the end.
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(TraceError) -> Int
+    /// Bytes taken from the underlying file so far.
+    var bytesRead: UInt64 { get }
+    /// Releases what the source holds. Safe to call twice.
+    mutating func close()
+}
+
+/// The four bytes every zstd frame starts with (RFC 8878, 3.1.1).
+let zstdMagic: [UInt8] = [0x28, 0xb5, 0x2f, 0xfd]
+
+/// Reads a file descriptor with read(2). Opens read-only: reading a trace
+/// never changes it.
+struct FileSource: ByteSource {
+    let name: String
+    private var fd: Int32
+    private let ownsDescriptor: Bool
+    private(set) var bytesRead: UInt64 = 0
+    /// Bytes read ahead to sniff the format and handed out again first.
+    private var pushback: [UInt8] = []
+
+    init(path: String) throws(TraceError) {
+        name = path
+        if path == "-" {
+            fd = 0
+            ownsDescriptor = false
+        } else {
+            let opened = open(path, O_RDONLY | O_CLOEXEC)
+            guard opened >= 0 else {
+                throw TraceError(file: path, location: .file,
+                                 message: "cannot open: \(String(cString: strerror(errno)))")
+            }
+            var info = stat()
+            if fstat(opened, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+                _ = Glibc.close(opened)
+                throw TraceError(file: path, location: .file, message: "is a directory")
+            }
+            fd = opened
+            ownsDescriptor = true
+        }
+    }
+
+    /// Reads the first bytes so the caller can sniff the format; they are
+    /// returned again by the next reads.
+    mutating func peek(_ count: Int) throws(TraceError) -> [UInt8] {
+        var head = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let n = head.withUnsafeMutableBytes { raw in
+                rawRead(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]))
+            }
+            if n < 0 { throw readError() }
+            if n == 0 { break }
+            filled += n
+        }
+        head.removeLast(count - filled)
+        pushback = head
+        return head
+    }
+
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(TraceError) -> Int {
+        if !pushback.isEmpty {
+            let n = min(buffer.count, pushback.count)
+            pushback.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) }
+            pushback.removeFirst(n)
+            return n
+        }
+        while true {
+            let n = rawRead(into: buffer)
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            throw readError()
+        }
+    }
+
+    private mutating func rawRead(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+        if n > 0 { bytesRead += UInt64(n) }
+        return n
+    }
+
+    private func readError() -> TraceError {
+        TraceError(file: name, location: .byteOffset(bytesRead),
+                   message: "read failed: \(String(cString: strerror(errno)))")
+    }
+
+    mutating func close() {
+        if ownsDescriptor && fd >= 0 { _ = Glibc.close(fd) }
+        fd = -1
+    }
+}
+
+/// Decompresses zstd data (one or more frames, skippable frames included)
+/// from another source as it is read.
+struct ZstdSource: ByteSource {
+    /// The largest window a frame may ask for: 2^25 bytes (32 MiB). zstd's
+    /// levels up to 19 use at most 2^23; only `--ultra`/`--long` go beyond,
+    /// and a small hostile file must not make the reader allocate gigabytes.
+    static let windowLogMax: Int32 = 25
+
+    private var input: any ByteSource
+    private let context: OpaquePointer
+    private var inputBuffer: UnsafeMutableRawBufferPointer
+    private var inputStart = 0
+    private var inputEnd = 0
+    private var inputExhausted = false
+    /// Compressed bytes handed to zstd so far: the byte offset errors name.
+    private var consumed: UInt64 = 0
+    /// Zero when the last frame ended cleanly; nonzero inside a frame.
+    private var frameRemainder = 0
+    private var closed = false
+
+    var bytesRead: UInt64 { input.bytesRead }
+    var name: String { input.name }
+
+    init(input: any ByteSource) throws(TraceError) {
+        self.input = input
+        guard let context = ZSTD_createDCtx() else {
+            throw TraceError(file: input.name, location: .file, message: "zstd: cannot create a decompression context")
+        }
+        ZSTD_DCtx_setParameter(context, ZSTD_d_windowLogMax, Self.windowLogMax)
+        self.context = context
+        inputBuffer = .allocate(byteCount: ZSTD_DStreamInSize(), alignment: 16)
+    }
+
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(TraceError) -> Int {
+        while true {
+            if inputStart == inputEnd && !inputExhausted {
+                let n = try input.read(into: inputBuffer)
+                inputStart = 0
+                inputEnd = n
+                if n == 0 { inputExhausted = true }
+            }
+            if inputStart == inputEnd && inputExhausted {
+                if frameRemainder != 0 {
+                    throw TraceError(file: input.name, location: .byteOffset(consumed),
+                                     message: "truncated zstd frame: the file ends inside a frame")
+                }
+                return 0
+            }
+            var inBuf = ZSTD_inBuffer(src: UnsafeRawPointer(inputBuffer.baseAddress! + inputStart),
+                                      size: inputEnd - inputStart, pos: 0)
+            var outBuf = ZSTD_outBuffer(dst: buffer.baseAddress, size: buffer.count, pos: 0)
+            let ret = ZSTD_decompressStream(context, &outBuf, &inBuf)
+            if ZSTD_isError(ret) != 0 {
+                let reason = String(cString: ZSTD_getErrorName(ret))
+                throw TraceError(file: input.name, location: .byteOffset(consumed + UInt64(inBuf.pos)),
+                                 message: "corrupt zstd data: \(reason)")
+            }
+            inputStart += inBuf.pos
+            consumed += UInt64(inBuf.pos)
+            frameRemainder = ret
+            if outBuf.pos > 0 { return outBuf.pos }
+        }
+    }
+
+    mutating func close() {
+        guard !closed else { return }
+        closed = true
+        ZSTD_freeDCtx(context)
+        inputBuffer.deallocate()
+        input.close()
+    }
+}

@@ -1,0 +1,403 @@
+/// One event of a trace, in the order it happened.
+///
+/// Events are small value types: strings (unit names, `at=` sites, `mark`
+/// text) are interned in the reader's ``SymbolTable`` so that reading an event
+/// allocates nothing once the table has warmed up.
+public struct TraceEvent: Sendable, Equatable {
+    /// What happened.
+    public var payload: EventPayload
+    /// `t=`: time in nanoseconds, where the trace gives one.
+    public var time: UInt64?
+    /// `cpu=`: the CPU that did a CPU-side event (default 0).
+    public var cpu: UInt32
+    /// `unit=`: the remapping unit the event concerns (default `iommu0`).
+    public var unit: Symbol
+    /// `at=`: the source site, such as `pasid.c:245`.
+    public var site: Symbol?
+    /// The 1-based line of the trace file the event came from (0 when the
+    /// event was built in code).
+    public var line: UInt64
+
+    /// Creates an event; the defaults are those of the text format.
+    public init(_ payload: EventPayload, time: UInt64? = nil, cpu: UInt32 = 0,
+                unit: Symbol = .defaultUnit, site: Symbol? = nil, line: UInt64 = 0) {
+        self.payload = payload
+        self.time = time
+        self.cpu = cpu
+        self.unit = unit
+        self.site = site
+        self.line = line
+    }
+
+    /// The event's kind, as written at the start of its line.
+    public var kind: EventKind { payload.kind }
+}
+
+/// The event kinds of trace format version 1.
+public enum EventKind: UInt8, CaseIterable, Sendable, Comparable, Codable {
+    case iommu, root, table, `init`, store, fence, flush, fetch, inval, wait, begin, end, mark
+
+    /// The word that starts the event's line.
+    public var name: String {
+        switch self {
+        case .iommu: "iommu"
+        case .root: "root"
+        case .table: "table"
+        case .`init`: "init"
+        case .store: "store"
+        case .fence: "fence"
+        case .flush: "flush"
+        case .fetch: "fetch"
+        case .inval: "inval"
+        case .wait: "wait"
+        case .begin: "begin"
+        case .end: "end"
+        case .mark: "mark"
+        }
+    }
+
+    public static func < (a: EventKind, b: EventKind) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// What an event says happened, with the data of its kind.
+public enum EventPayload: Sendable, Equatable {
+    /// `iommu`: a remapping unit and its capabilities.
+    case iommu(UnitDeclaration)
+    /// `root`: the unit's root-table pointer was set.
+    case root(addr: UInt64, mode: TranslationMode)
+    /// `table`: a table that no walk reaches.
+    case table(TableDeclaration)
+    /// `init`: memory content before the trace begins.
+    case initialize(MemoryWrite)
+    /// `store`: a CPU store.
+    case store(MemoryWrite)
+    /// `fence`: a barrier.
+    case fence(FenceKind)
+    /// `flush`: cache lines written back.
+    case flush(CacheFlush)
+    /// `fetch`: a recorded hardware read; `value` is what the unit read.
+    case fetch(MemoryRead)
+    /// `inval`: an invalidation request submitted to the unit.
+    case inval(Invalidation)
+    /// `wait`: every earlier invalidation of the unit has completed.
+    case wait
+    /// `begin`: software starts one update of the entry at `addr`.
+    case begin(addr: UInt64)
+    /// `end`: software has finished the update of the entry at `addr`.
+    case end(addr: UInt64)
+    /// `mark`: an annotation.
+    case mark(Symbol)
+
+    /// The kind of event this payload belongs to.
+    public var kind: EventKind {
+        switch self {
+        case .iommu: .iommu
+        case .root: .root
+        case .table: .table
+        case .initialize: .`init`
+        case .store: .store
+        case .fence: .fence
+        case .flush: .flush
+        case .fetch: .fetch
+        case .inval: .inval
+        case .wait: .wait
+        case .begin: .begin
+        case .end: .end
+        case .mark: .mark
+        }
+    }
+}
+
+/// Which translation structures a unit walks from its root pointer.
+public enum TranslationMode: UInt8, Sendable, Codable {
+    /// Legacy mode: root -> context -> second-stage page table.
+    case legacy
+    /// Scalable mode: root -> scalable context -> PASID directory -> PASID table.
+    case scalable
+
+    /// The word used in `mode=`.
+    public var name: String { self == .legacy ? "legacy" : "scalable" }
+}
+
+/// An `iommu` line: a remapping unit and the capabilities that matter here.
+public struct UnitDeclaration: Sendable, Equatable {
+    /// The unit's name, as used in `unit=`.
+    public var id: Symbol
+    /// `coherent=`: the unit snoops CPU caches (`ecap.C`). When false, stores
+    /// reach it only through `flush`.
+    public var coherent: Bool
+    /// `caching-mode=`: the unit may cache non-present entries (`cap.CM`).
+    public var cachingMode: Bool
+
+    /// Creates a declaration; the defaults are those of the text format.
+    public init(id: Symbol, coherent: Bool = true, cachingMode: Bool = false) {
+        self.id = id
+        self.coherent = coherent
+        self.cachingMode = cachingMode
+    }
+}
+
+/// The kinds of table a `table` line may declare.
+public enum TableKind: UInt8, Sendable, CaseIterable, Codable {
+    case root, context, smContext, pasidDirectory, pasid, generic
+
+    /// The word used in `kind=`.
+    public var name: String {
+        switch self {
+        case .root: "root"
+        case .context: "context"
+        case .smContext: "sm-context"
+        case .pasidDirectory: "pasid-dir"
+        case .pasid: "pasid"
+        case .generic: "generic"
+        }
+    }
+
+    /// The kind whose ``name`` is `name`.
+    public init?(name: String) {
+        guard let kind = TableKind.allCases.first(where: { $0.name == name }) else { return nil }
+        self = kind
+    }
+}
+
+/// A `table` line: a table that no walk reaches, declared by the trace.
+public struct TableDeclaration: Sendable, Equatable {
+    /// Base address of the table.
+    public var addr: UInt64
+    /// What the table holds.
+    public var kind: TableKind
+    /// `count=`: number of entries (defaults depend on the kind).
+    public var count: UInt64?
+    /// `sid=`: the source id the table belongs to (context, PASID tables).
+    public var sid: UInt16?
+    /// `pasid-base=`: the PASID of the table's first entry.
+    public var pasidBase: UInt32?
+    /// `bus=`: the bus a context table serves.
+    public var bus: UInt8?
+    /// `entry=`: bytes per entry (generic tables).
+    public var entrySize: UInt64?
+    /// `fetch=`: bytes the unit reads atomically (generic tables).
+    public var fetchSize: UInt64?
+    /// `present-bit=`: index of the Present bit in an entry (generic tables).
+    public var presentBit: UInt64?
+    /// `name=`: a label for reports.
+    public var name: Symbol?
+
+    /// Creates a declaration with only the required keys.
+    public init(addr: UInt64, kind: TableKind) {
+        self.addr = addr
+        self.kind = kind
+    }
+}
+
+/// The data of an `init` or `store`: `size` bytes at `addr`, little-endian.
+public struct MemoryWrite: Sendable, Equatable {
+    /// The first byte written.
+    public var addr: UInt64
+    /// Bytes written: 1 to 16.
+    public var size: UInt8
+    /// The data as an unsigned little-endian integer `size` bytes wide.
+    public var value: UInt128
+
+    /// Creates a write of `size` bytes of `value` at `addr`.
+    public init(addr: UInt64, size: UInt8, value: UInt128) {
+        self.addr = addr
+        self.size = size
+        self.value = value
+    }
+
+    /// True when the access is naturally aligned (`addr` a multiple of `size`,
+    /// and `size` a power of two).
+    public var isNaturallyAligned: Bool {
+        size.nonzeroBitCount == 1 && addr & UInt64(size - 1) == 0
+    }
+}
+
+/// A `fetch`: the unit read `size` bytes at `addr`.
+public struct MemoryRead: Sendable, Equatable {
+    /// The first byte read.
+    public var addr: UInt64
+    /// Bytes read.
+    public var size: UInt64
+    /// What the unit read, when the recorder says (`size` at most 16).
+    public var value: UInt128?
+
+    /// Creates a read of `size` bytes at `addr`.
+    public init(addr: UInt64, size: UInt64, value: UInt128? = nil) {
+        self.addr = addr
+        self.size = size
+        self.value = value
+    }
+}
+
+/// A `flush`: the cache lines holding `addr ..< addr + size` are written back.
+public struct CacheFlush: Sendable, Equatable {
+    /// The first byte to write back.
+    public var addr: UInt64
+    /// Bytes covered (default 64).
+    public var size: UInt64
+    /// The instruction used.
+    public var kind: FlushKind
+
+    /// Creates a flush; the defaults are those of the text format.
+    public init(addr: UInt64, size: UInt64 = 64, kind: FlushKind = .clflush) {
+        self.addr = addr
+        self.size = size
+        self.kind = kind
+    }
+}
+
+/// The cache write-back instructions a `flush` may name.
+public enum FlushKind: UInt8, Sendable, CaseIterable, Codable {
+    case clflush, clflushopt, clwb
+
+    /// The word used in `kind=`.
+    public var name: String {
+        switch self {
+        case .clflush: "clflush"
+        case .clflushopt: "clflushopt"
+        case .clwb: "clwb"
+        }
+    }
+}
+
+/// The barriers a `fence` may name.
+public enum FenceKind: UInt8, Sendable, CaseIterable, Codable {
+    case mb, wmb, rmb, dmaMB, dmaWMB, dmaRMB, smpMB, smpWMB, smpRMB, barrier, sfence, mfence, lfence
+
+    /// The word used in `kind=`.
+    public var name: String {
+        switch self {
+        case .mb: "mb"
+        case .wmb: "wmb"
+        case .rmb: "rmb"
+        case .dmaMB: "dma_mb"
+        case .dmaWMB: "dma_wmb"
+        case .dmaRMB: "dma_rmb"
+        case .smpMB: "smp_mb"
+        case .smpWMB: "smp_wmb"
+        case .smpRMB: "smp_rmb"
+        case .barrier: "barrier"
+        case .sfence: "sfence"
+        case .mfence: "mfence"
+        case .lfence: "lfence"
+        }
+    }
+
+    /// True for the barriers that order CPU stores as a device sees them
+    /// (`mb`, `wmb`, `dma_mb`, `dma_wmb`, `sfence`, `mfence`). The `smp_*`
+    /// barriers only order CPUs against each other, `barrier` only the
+    /// compiler, and the read barriers no stores at all (CHECKS.md, "Exposed
+    /// state"; Linux Documentation/memory-barriers.txt).
+    public var ordersDeviceStores: Bool {
+        switch self {
+        case .mb, .wmb, .dmaMB, .dmaWMB, .sfence, .mfence: true
+        default: false
+        }
+    }
+
+    /// True for barriers a driver writes to order stores, even if they do
+    /// not order them for a device: the ones a finding names when code relied
+    /// on them.
+    public var isWriteBarrier: Bool {
+        switch self {
+        case .rmb, .dmaRMB, .smpRMB, .lfence: false
+        default: true
+        }
+    }
+}
+
+/// An `inval`: one invalidation request submitted to a unit.
+public struct Invalidation: Sendable, Equatable, Hashable {
+    /// Which cache the request invalidates.
+    public var type: InvalidationType
+    /// How much of it.
+    public var granularity: InvalidationGranularity
+    /// `did=`: the domain id.
+    public var did: UInt16?
+    /// `sid=`: the source id.
+    public var sid: UInt16?
+    /// `pasid=`: the PASID (20 bits).
+    public var pasid: UInt32?
+    /// `addr=`: the address (page granularity).
+    public var addr: UInt64?
+    /// `am=`: the address mask (2^am pages).
+    public var am: UInt8?
+    /// `fm=`: the function mask (device granularity of the context cache).
+    public var fm: UInt8?
+
+    /// Creates a request; the keys that do not apply stay nil.
+    public init(type: InvalidationType, granularity: InvalidationGranularity,
+                did: UInt16? = nil, sid: UInt16? = nil, pasid: UInt32? = nil,
+                addr: UInt64? = nil, am: UInt8? = nil, fm: UInt8? = nil) {
+        self.type = type
+        self.granularity = granularity
+        self.did = did
+        self.sid = sid
+        self.pasid = pasid
+        self.addr = addr
+        self.am = am
+        self.fm = fm
+    }
+}
+
+/// The caches an invalidation request may target (`type=`).
+public enum InvalidationType: UInt8, Sendable, CaseIterable, Codable, Hashable {
+    case context, pasid, iotlb, piotlb, devtlb, pdevtlb, iec
+
+    /// The word used in `type=`.
+    public var name: String {
+        switch self {
+        case .context: "context"
+        case .pasid: "pasid"
+        case .iotlb: "iotlb"
+        case .piotlb: "piotlb"
+        case .devtlb: "devtlb"
+        case .pdevtlb: "pdevtlb"
+        case .iec: "iec"
+        }
+    }
+
+    /// What a person calls this cache.
+    public var title: String {
+        switch self {
+        case .context: "context-cache"
+        case .pasid: "PASID-cache"
+        case .iotlb: "IOTLB"
+        case .piotlb: "PASID-based IOTLB"
+        case .devtlb: "device-TLB"
+        case .pdevtlb: "PASID-based device-TLB"
+        case .iec: "interrupt-entry-cache"
+        }
+    }
+
+    /// The granularities VT-d defines for this type (spec 6.5.2; Linux
+    /// iommu.h `QI_*_GRAN*`). The device-TLB types are always for one device.
+    public var validGranularities: Set<InvalidationGranularity> {
+        switch self {
+        case .context: [.global, .domain, .device]
+        case .pasid: [.global, .domain, .pasid]
+        case .iotlb: [.global, .domain, .page]
+        case .piotlb: [.pasid, .page]
+        case .devtlb: [.device, .page]
+        case .pdevtlb: [.device, .pasid, .page]
+        case .iec: [.global, .page]
+        }
+    }
+}
+
+/// How much of a cache a request invalidates (`gran=`).
+public enum InvalidationGranularity: UInt8, Sendable, CaseIterable, Codable, Hashable {
+    case global, domain, device, pasid, page
+
+    /// The word used in `gran=`.
+    public var name: String {
+        switch self {
+        case .global: "global"
+        case .domain: "domain"
+        case .device: "device"
+        case .pasid: "pasid"
+        case .page: "page"
+        }
+    }
+}

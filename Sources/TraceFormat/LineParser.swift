@@ -1,0 +1,530 @@
+/// Turns one line of a text trace into events.
+///
+/// Works on the line's bytes in place. It keeps the little state the format
+/// needs across lines: the symbol table, the last `t=`, whether an event has
+/// been seen (the header must come first) and whether the file is kernel
+/// trace output.
+struct LineParser {
+    /// What one line gave.
+    enum Outcome {
+        /// A blank line, a comment or the header.
+        case nothing
+        /// One event.
+        case event(TraceEvent)
+        /// A decoded `qi_submit` descriptor: the invalidation, and a `wait`
+        /// after it because the driver waited for it before returning.
+        case eventAndWait(TraceEvent)
+        /// Another tracer's line in kernel trace output.
+        case foreign
+    }
+
+    let fileName: String
+    var symbols = SymbolTable()
+    private(set) var sawHeaderOrEvent = false
+    private var lastTime: UInt64?
+    private var lastTimeLine: UInt64 = 0
+    /// Set once a line shows the file is kernel trace output.
+    private(set) var kernelTraceOutput = false
+
+    // Where each key's token and value sit in the current line, reused for
+    // every line so parsing allocates nothing.
+    private var keyStart = [Int](repeating: 0, count: EventKey.allCases.count)
+    private var valueStart = [Int](repeating: 0, count: EventKey.allCases.count)
+    private var valueEnd = [Int](repeating: 0, count: EventKey.allCases.count)
+    private var seen: UInt32 = 0
+    private static let allowedKeys: [UInt32] = EventKind.allCases.map { $0.allowedKeys }
+
+    init(fileName: String) {
+        self.fileName = fileName
+    }
+
+    mutating func parse(_ line: UnsafeBufferPointer<UInt8>, number: UInt64) throws(TraceError) -> Outcome {
+        var start = 0
+        while start < line.count && ASCII.isBlank(line[start]) { start += 1 }
+        if start == line.count || line[start] == ASCII.hash { return .nothing }
+        if let bad = line.firstInvalidUTF8() {
+            throw error(number, bad, "invalid UTF-8", found: hexByte(line[bad]))
+        }
+        var tokenEnd = start
+        while tokenEnd < line.count && !ASCII.isBlank(line[tokenEnd]) { tokenEnd += 1 }
+        let first = UnsafeBufferPointer(rebasing: line[start..<tokenEnd])
+        if let kind = EventKind.lookup(first) {
+            return .event(try parseEvent(kind, line, kindStart: start, kindEnd: tokenEnd, number: number,
+                                         prefixCPU: nil, prefixTime: nil))
+        }
+        if first.equals("hitless-trace") {
+            try parseHeader(line, after: tokenEnd, number: number, column: start + 1)
+            return .nothing
+        }
+        if let marker = line.firstRange(of: "hitless: ") {
+            kernelTraceOutput = true
+            let prefix = UnsafeBufferPointer(rebasing: line[..<marker])
+            let (cpu, time) = KernelTracePrefix.parse(prefix)
+            var bodyStart = marker + 9
+            while bodyStart < line.count && ASCII.isBlank(line[bodyStart]) { bodyStart += 1 }
+            var bodyEnd = bodyStart
+            while bodyEnd < line.count && !ASCII.isBlank(line[bodyEnd]) { bodyEnd += 1 }
+            let kindToken = UnsafeBufferPointer(rebasing: line[bodyStart..<bodyEnd])
+            guard let kind = EventKind.lookup(kindToken) else {
+                throw error(number, bodyStart, kindToken.isEmpty ? "missing event after `hitless: `" : "unknown event kind",
+                            found: kindToken.isEmpty ? nil : kindToken.text)
+            }
+            return .event(try parseEvent(kind, line, kindStart: bodyStart, kindEnd: bodyEnd, number: number,
+                                         prefixCPU: cpu, prefixTime: time))
+        }
+        if let marker = line.firstRange(of: "qi_submit: ") {
+            kernelTraceOutput = true
+            let prefix = UnsafeBufferPointer(rebasing: line[..<marker])
+            let (cpu, time) = KernelTracePrefix.parse(prefix)
+            let decoded = try QISubmit.parse(line, from: marker + 11, number: number, parser: &self)
+            guard let decoded else { return .foreign }
+            var event = TraceEvent(decoded.payload, cpu: cpu ?? 0, unit: decoded.unit, line: number)
+            try setTime(&event, time, number: number, column: 1)
+            sawHeaderOrEvent = true
+            return decoded.payload == .wait ? .event(event) : .eventAndWait(event)
+        }
+        if KernelTracePrefix.isForeignLine(line, start: start, firstToken: first, kernelTraceOutput: kernelTraceOutput) {
+            kernelTraceOutput = true
+            return .foreign
+        }
+        throw error(number, start, "unknown event kind", found: first.text)
+    }
+
+    // MARK: - Header
+
+    private mutating func parseHeader(_ line: UnsafeBufferPointer<UInt8>, after: Int, number: UInt64, column: Int) throws(TraceError) {
+        if sawHeaderOrEvent {
+            throw error(number, column - 1, "the header `hitless-trace 1` must be the first event line", found: "hitless-trace")
+        }
+        var i = after
+        while i < line.count && ASCII.isBlank(line[i]) { i += 1 }
+        var end = i
+        while end < line.count && !ASCII.isBlank(line[end]) { end += 1 }
+        let version = UnsafeBufferPointer(rebasing: line[i..<end])
+        guard !version.isEmpty else { throw error(number, i, "the header has no version; expected `hitless-trace 1`") }
+        guard version.equals("1") else {
+            throw error(number, i, "unsupported trace format version \(version.text); this hitless reads version 1", found: version.text)
+        }
+        var rest = end
+        while rest < line.count && ASCII.isBlank(line[rest]) { rest += 1 }
+        if rest < line.count {
+            throw error(number, rest, "unexpected text after the header", found: UnsafeBufferPointer(rebasing: line[rest...]).text)
+        }
+        sawHeaderOrEvent = true
+    }
+
+    // MARK: - Events
+
+    private mutating func parseEvent(_ kind: EventKind, _ line: UnsafeBufferPointer<UInt8>, kindStart: Int, kindEnd: Int,
+                                     number: UInt64, prefixCPU: UInt32?, prefixTime: UInt64?) throws(TraceError) -> TraceEvent {
+        seen = 0
+        var keys = 0
+        var i = kindEnd
+        let allowed = Self.allowedKeys[Int(kind.rawValue)]
+        while true {
+            while i < line.count && ASCII.isBlank(line[i]) { i += 1 }
+            if i == line.count { break }
+            let tokenStart = i
+            while i < line.count && !ASCII.isBlank(line[i]) && line[i] != ASCII.equals { i += 1 }
+            let keyBytes = UnsafeBufferPointer(rebasing: line[tokenStart..<i])
+            guard i < line.count && line[i] == ASCII.equals else {
+                while i < line.count && !ASCII.isBlank(line[i]) { i += 1 }
+                throw error(number, tokenStart, "expected key=value", found: UnsafeBufferPointer(rebasing: line[tokenStart..<i]).text)
+            }
+            let equals = i
+            i += 1
+            guard let key = EventKey.lookup(keyBytes), allowed & key.bit != 0 else {
+                while i < line.count && !ASCII.isBlank(line[i]) { i += 1 }
+                let token = UnsafeBufferPointer(rebasing: line[tokenStart..<i]).text
+                if EventKey.lookup(keyBytes) != nil {
+                    throw error(number, tokenStart, "key `\(keyBytes.text)` does not apply to `\(kind.name)`", found: token)
+                }
+                throw error(number, tokenStart, "unknown key `\(keyBytes.text)`", found: token)
+            }
+            keys += 1
+            if keys > TraceLimits.maxKeysPerLine {
+                throw error(number, tokenStart, "more than \(TraceLimits.maxKeysPerLine) keys on one line")
+            }
+            if seen & key.bit != 0 {
+                while i < line.count && !ASCII.isBlank(line[i]) { i += 1 }
+                throw error(number, tokenStart, "key `\(keyBytes.text)` given twice",
+                            found: UnsafeBufferPointer(rebasing: line[tokenStart..<i]).text)
+            }
+            seen |= key.bit
+            keyStart[key.rawValue] = tokenStart
+            valueStart[key.rawValue] = equals + 1
+            if key == .text {
+                // `mark text=` runs to the end of the line.
+                var end = line.count
+                while end > i && ASCII.isBlank(line[end - 1]) { end -= 1 }
+                valueEnd[key.rawValue] = end
+                i = line.count
+            } else {
+                while i < line.count && !ASCII.isBlank(line[i]) { i += 1 }
+                valueEnd[key.rawValue] = i
+                if i == equals + 1 {
+                    throw error(number, equals + 1, "key `\(keyBytes.text)` has no value", found: keyBytes.text + "=")
+                }
+            }
+        }
+        for key in kind.requiredKeys where seen & key.bit == 0 {
+            throw error(number, kindStart, "`\(kind.name)` needs `\(key.name)=`", found: kind.name)
+        }
+
+        var event = TraceEvent(.wait, line: number)
+        event.cpu = try has(.cpu) ? UInt32(self.number(.cpu, line, number, bits: 32)) : (prefixCPU ?? 0)
+        if has(.unit) {
+            event.unit = try symbol(.unit, line, number)
+        }
+        if has(.at) { event.site = try symbol(.at, line, number) }
+        event.payload = try payload(kind, line, number, event: &event)
+        let time: UInt64? = try has(.t) ? self.number(.t, line, number) : prefixTime
+        try setTime(&event, time, number: number, column: has(.t) ? keyStart[EventKey.t.rawValue] + 1 : kindStart + 1)
+        sawHeaderOrEvent = true
+        return event
+    }
+
+    private mutating func setTime(_ event: inout TraceEvent, _ time: UInt64?, number: UInt64, column: Int) throws(TraceError) {
+        guard let time else { return }
+        if let lastTime, time < lastTime {
+            throw TraceError(file: fileName, location: .line(number, column: column),
+                             message: "time goes backwards: t=\(time) after t=\(lastTime) on line \(lastTimeLine)",
+                             found: "t=\(time)")
+        }
+        lastTime = time
+        lastTimeLine = number
+        event.time = time
+    }
+
+    private mutating func payload(_ kind: EventKind, _ line: UnsafeBufferPointer<UInt8>, _ n: UInt64,
+                                  event: inout TraceEvent) throws(TraceError) -> EventPayload {
+        switch kind {
+        case .iommu:
+            let id = try symbol(.id, line, n)
+            if has(.unit), event.unit != id {
+                throw valueError(.unit, line, n, "`unit=` differs from `id=` on an `iommu` line")
+            }
+            event.unit = id
+            if has(.arch) {
+                guard value(.arch, line).equals("vtd") else {
+                    throw valueError(.arch, line, n, "unsupported architecture; version 1 knows `vtd`")
+                }
+            }
+            return .iommu(UnitDeclaration(id: id,
+                                          coherent: try has(.coherent) ? flag(.coherent, line, n) : true,
+                                          cachingMode: try has(.cachingMode) ? flag(.cachingMode, line, n) : false))
+        case .root:
+            var mode = TranslationMode.scalable
+            if has(.mode) {
+                let word = value(.mode, line)
+                if word.equals("legacy") { mode = .legacy } else if !word.equals("scalable") {
+                    throw valueError(.mode, line, n, "`mode=` must be `scalable` or `legacy`")
+                }
+            }
+            return .root(addr: try number(.addr, line, n), mode: mode)
+        case .table:
+            return .table(try tableDeclaration(line, n))
+        case .`init`, .store:
+            let write = try memoryWrite(kind, line, n)
+            return kind == .store ? .store(write) : .initialize(write)
+        case .fence:
+            let word = value(.kind, line)
+            guard let fence = FenceKind.allCases.first(where: { word.equals($0.staticName) }) else {
+                throw valueError(.kind, line, n, "unknown barrier kind")
+            }
+            return .fence(fence)
+        case .flush:
+            let addr = try number(.addr, line, n)
+            let size = try has(.size) ? number(.size, line, n) : 64
+            guard size >= 1 && size <= TraceLimits.maxAccessSize else {
+                throw valueError(.size, line, n, "flush size must be 1 to \(TraceLimits.maxAccessSize)")
+            }
+            try checkRange(addr, size, line, n)
+            var flushKind = FlushKind.clflush
+            if has(.kind) {
+                let word = value(.kind, line)
+                guard let k = FlushKind.allCases.first(where: { word.equals($0.staticName) }) else {
+                    throw valueError(.kind, line, n, "unknown flush kind; expected clflush, clflushopt or clwb")
+                }
+                flushKind = k
+            }
+            return .flush(CacheFlush(addr: addr, size: size, kind: flushKind))
+        case .fetch:
+            let addr = try number(.addr, line, n)
+            let size = try number(.size, line, n)
+            guard size >= 1 && size <= TraceLimits.maxAccessSize else {
+                throw valueError(.size, line, n, "fetch size must be 1 to \(TraceLimits.maxAccessSize)")
+            }
+            try checkRange(addr, size, line, n)
+            var read = MemoryRead(addr: addr, size: size)
+            if has(.value) {
+                guard size <= 16 else { throw valueError(.value, line, n, "`value=` is allowed only when size is at most 16") }
+                read.value = try wideValue(line, n, size: Int(size))
+            }
+            return .fetch(read)
+        case .inval:
+            return .inval(try invalidation(line, n))
+        case .wait:
+            return .wait
+        case .begin:
+            if has(.target) { _ = try number(.target, line, n) }
+            return .begin(addr: try number(.addr, line, n))
+        case .end:
+            return .end(addr: try number(.addr, line, n))
+        case .mark:
+            return .mark(try symbol(.text, line, n))
+        }
+    }
+
+    private mutating func memoryWrite(_ kind: EventKind, _ line: UnsafeBufferPointer<UInt8>, _ n: UInt64) throws(TraceError) -> MemoryWrite {
+        let addr = try number(.addr, line, n)
+        let size = try number(.size, line, n)
+        if kind == .store {
+            guard size == 1 || size == 2 || size == 4 || size == 8 || size == 16 else {
+                throw valueError(.size, line, n, "store size must be 1, 2, 4, 8 or 16")
+            }
+        } else {
+            guard size >= 1 && size <= 16 else { throw valueError(.size, line, n, "init size must be 1 to 16") }
+        }
+        try checkRange(addr, size, line, n)
+        return MemoryWrite(addr: addr, size: UInt8(size), value: try wideValue(line, n, size: Int(size)))
+    }
+
+    private func wideValue(_ line: UnsafeBufferPointer<UInt8>, _ n: UInt64, size: Int) throws(TraceError) -> UInt128 {
+        let v: UInt128
+        do { v = try value(.value, line).parseUnsigned128() } catch {
+            throw valueError(.value, line, n, error == .malformed ? "not a number" : "value wider than 128 bits")
+        }
+        if size < 16 && v >> (size * 8) != 0 {
+            throw valueError(.value, line, n, "value does not fit in size=\(size) bytes")
+        }
+        return v
+    }
+
+    private func checkRange(_ addr: UInt64, _ size: UInt64, _ line: UnsafeBufferPointer<UInt8>, _ n: UInt64) throws(TraceError) {
+        if addr > UInt64.max - (size - 1) {
+            throw valueError(.addr, line, n, "addr+size passes the end of the 64-bit address space")
+        }
+    }
+
+    private mutating func tableDeclaration(_ line: UnsafeBufferPointer<UInt8>, _ n: UInt64) throws(TraceError) -> TableDeclaration {
+        let word = value(.kind, line)
+        guard let kind = TableKind.allCases.first(where: { word.equals($0.staticName) }) else {
+            throw valueError(.kind, line, n, "unknown table kind; expected root, context, sm-context, pasid-dir, pasid or generic")
+        }
+        var table = TableDeclaration(addr: try number(.addr, line, n), kind: kind)
+        if has(.count) {
+            let count = try number(.count, line, n)
+            guard count >= 1 && count <= TraceLimits.maxTableEntries else {
+                throw valueError(.count, line, n, "count must be 1 to \(TraceLimits.maxTableEntries)")
+            }
+            table.count = count
+        }
+        if has(.sid) { table.sid = try sourceID(.sid, line, n) }
+        if has(.pasidBase) { table.pasidBase = UInt32(try number(.pasidBase, line, n, bits: 20)) }
+        if has(.bus) { table.bus = UInt8(try number(.bus, line, n, bits: 8)) }
+        if has(.name) { table.name = try symbol(.name, line, n) }
+        if kind == .generic {
+            for key in [EventKey.entry, .fetch, .presentBit] where !has(key) {
+                throw error(n, keyStart[EventKey.kind.rawValue], "a generic table needs `entry=`, `fetch=` and `present-bit=`",
+                            found: "kind=generic")
+            }
+            let entry = try number(.entry, line, n)
+            guard entry >= 1 && entry <= TraceLimits.maxEntrySize else {
+                throw valueError(.entry, line, n, "entry size must be 1 to \(TraceLimits.maxEntrySize)")
+            }
+            let fetch = try number(.fetch, line, n)
+            guard fetch >= 1 && fetch <= entry && fetch.nonzeroBitCount == 1 else {
+                throw valueError(.fetch, line, n, "fetch size must be a power of two no larger than the entry")
+            }
+            let bit = try number(.presentBit, line, n)
+            guard bit < entry * 8 else { throw valueError(.presentBit, line, n, "present bit lies outside the entry") }
+            table.entrySize = entry
+            table.fetchSize = fetch
+            table.presentBit = bit
+        } else {
+            for key in [EventKey.entry, .fetch, .presentBit] where has(key) {
+                throw error(n, keyStart[key.rawValue], "`\(key.name)=` applies only to generic tables",
+                            found: value(key, line).text)
+            }
+        }
+        let bytes = (table.count ?? 1) * (table.entrySize ?? 64)
+        if table.addr > UInt64.max - (bytes - 1) {
+            throw valueError(.addr, line, n, "the table passes the end of the 64-bit address space")
+        }
+        return table
+    }
+
+    private func invalidation(_ line: UnsafeBufferPointer<UInt8>, _ n: UInt64) throws(TraceError) -> Invalidation {
+        let typeWord = value(.type, line)
+        guard let type = InvalidationType.allCases.first(where: { typeWord.equals($0.staticName) }) else {
+            throw valueError(.type, line, n, "unknown invalidation type; expected context, pasid, iotlb, piotlb, devtlb, pdevtlb or iec")
+        }
+        let granWord = value(.gran, line)
+        guard let gran = InvalidationGranularity.allCases.first(where: { granWord.equals($0.staticName) }) else {
+            throw valueError(.gran, line, n, "unknown granularity; expected global, domain, device, pasid or page")
+        }
+        guard type.validGranularities.contains(gran) else {
+            throw valueError(.gran, line, n, "gran=\(gran.name) is not valid for type=\(type.name)")
+        }
+        var inv = Invalidation(type: type, granularity: gran)
+        if has(.did) { inv.did = UInt16(try number(.did, line, n, bits: 16)) }
+        if has(.sid) { inv.sid = try sourceID(.sid, line, n) }
+        if has(.pasid) { inv.pasid = UInt32(try number(.pasid, line, n, bits: 20)) }
+        if has(.addr) { inv.addr = try number(.addr, line, n) }
+        if has(.am) {
+            let am = try number(.am, line, n)
+            guard am <= 63 else { throw valueError(.am, line, n, "am must be 0 to 63") }
+            inv.am = UInt8(am)
+        }
+        if has(.fm) { inv.fm = UInt8(try number(.fm, line, n, bits: 2)) }
+        for key in Self.requiredInvalidationKeys(type, gran) where !has(key) {
+            throw error(n, keyStart[EventKey.gran.rawValue], "type=\(type.name) gran=\(gran.name) needs `\(key.name)=`",
+                        found: "gran=\(gran.name)")
+        }
+        return inv
+    }
+
+    /// The keys that make an invalidation's scope definite (TRACE-FORMAT.md,
+    /// `inval`). Device-TLB requests name a device, not a domain.
+    static func requiredInvalidationKeys(_ type: InvalidationType, _ gran: InvalidationGranularity) -> [EventKey] {
+        if type == .devtlb || type == .pdevtlb {
+            switch gran {
+            case .pasid: return [.sid, .pasid]
+            case .page: return type == .pdevtlb ? [.sid, .pasid, .addr] : [.sid, .addr]
+            default: return [.sid]
+            }
+        }
+        switch gran {
+        case .global: return []
+        case .domain: return [.did]
+        case .device: return [.sid]
+        case .pasid: return [.did, .pasid]
+        case .page: return [.did, .addr, .am]
+        }
+    }
+
+    // MARK: - Values
+
+    @inline(__always) private func has(_ key: EventKey) -> Bool { seen & key.bit != 0 }
+
+    @inline(__always) private func value(_ key: EventKey, _ line: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: line[valueStart[key.rawValue]..<valueEnd[key.rawValue]])
+    }
+
+    private func number(_ key: EventKey, _ line: UnsafeBufferPointer<UInt8>, _ n: UInt64, bits: Int = 64) throws(TraceError) -> UInt64 {
+        do {
+            return try value(key, line).parseUnsigned(bits: bits)
+        } catch {
+            throw valueError(key, line, n, error == .malformed ? "not a number" : "number wider than \(bits) bits")
+        }
+    }
+
+    private func flag(_ key: EventKey, _ line: UnsafeBufferPointer<UInt8>, _ n: UInt64) throws(TraceError) -> Bool {
+        let v = value(key, line)
+        if v.equals("1") { return true }
+        if v.equals("0") { return false }
+        throw valueError(key, line, n, "`\(key.name)=` must be 0 or 1")
+    }
+
+    private func sourceID(_ key: EventKey, _ line: UnsafeBufferPointer<UInt8>, _ n: UInt64) throws(TraceError) -> UInt16 {
+        do { return try SourceID.parse(value(key, line)) } catch {
+            throw valueError(key, line, n, "bad source id; expected BB:DD.F in hex, or a 16-bit number")
+        }
+    }
+
+    private mutating func symbol(_ key: EventKey, _ line: UnsafeBufferPointer<UInt8>, _ n: UInt64) throws(TraceError) -> Symbol {
+        if symbols.count >= TraceLimits.maxSymbols {
+            throw valueError(key, line, n, "more than \(TraceLimits.maxSymbols) distinct names and sites in one trace")
+        }
+        return symbols.intern(bytes: value(key, line))
+    }
+
+    // MARK: - Errors
+
+    private func valueError(_ key: EventKey, _ line: UnsafeBufferPointer<UInt8>, _ n: UInt64, _ message: String) -> TraceError {
+        let start = valueStart[key.rawValue]
+        return TraceError(file: fileName, location: .line(n, column: start + 1), message: message,
+                          found: "\(key.name)=" + value(key, line).text)
+    }
+
+    func error(_ line: UInt64, _ offset: Int, _ message: String, found: String? = nil) -> TraceError {
+        TraceError(file: fileName, location: .line(line, column: offset + 1), message: message, found: found)
+    }
+
+    private func hexByte(_ b: UInt8) -> String {
+        let digits = String(b, radix: 16)
+        return "byte 0x" + (digits.count == 1 ? "0" + digits : digits)
+    }
+}
+
+/// Names as `StaticString`s, so the parser compares bytes without building
+/// strings.
+extension FenceKind {
+    var staticName: StaticString {
+        switch self {
+        case .mb: "mb"
+        case .wmb: "wmb"
+        case .rmb: "rmb"
+        case .dmaMB: "dma_mb"
+        case .dmaWMB: "dma_wmb"
+        case .dmaRMB: "dma_rmb"
+        case .smpMB: "smp_mb"
+        case .smpWMB: "smp_wmb"
+        case .smpRMB: "smp_rmb"
+        case .barrier: "barrier"
+        case .sfence: "sfence"
+        case .mfence: "mfence"
+        case .lfence: "lfence"
+        }
+    }
+}
+
+extension FlushKind {
+    var staticName: StaticString {
+        switch self {
+        case .clflush: "clflush"
+        case .clflushopt: "clflushopt"
+        case .clwb: "clwb"
+        }
+    }
+}
+
+extension TableKind {
+    var staticName: StaticString {
+        switch self {
+        case .root: "root"
+        case .context: "context"
+        case .smContext: "sm-context"
+        case .pasidDirectory: "pasid-dir"
+        case .pasid: "pasid"
+        case .generic: "generic"
+        }
+    }
+}
+
+extension InvalidationType {
+    var staticName: StaticString {
+        switch self {
+        case .context: "context"
+        case .pasid: "pasid"
+        case .iotlb: "iotlb"
+        case .piotlb: "piotlb"
+        case .devtlb: "devtlb"
+        case .pdevtlb: "pdevtlb"
+        case .iec: "iec"
+        }
+    }
+}
+
+extension InvalidationGranularity {
+    var staticName: StaticString {
+        switch self {
+        case .global: "global"
+        case .domain: "domain"
+        case .device: "device"
+        case .pasid: "pasid"
+        case .page: "page"
+        }
+    }
+}

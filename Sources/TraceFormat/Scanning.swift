@@ -1,0 +1,170 @@
+/// Byte-level helpers for the text format. They work on raw bytes so that the
+/// parser never builds a `String` for a number or a key.
+enum ASCII {
+    static let space: UInt8 = 0x20
+    static let tab: UInt8 = 0x09
+    static let cr: UInt8 = 0x0d
+    static let newline: UInt8 = 0x0a
+    static let hash: UInt8 = 0x23
+    static let equals: UInt8 = 0x3d
+    static let colon: UInt8 = 0x3a
+    static let dot: UInt8 = 0x2e
+    static let zero: UInt8 = 0x30
+    static let nine: UInt8 = 0x39
+    static let x: UInt8 = 0x78
+    static let upperX: UInt8 = 0x58
+
+    @inline(__always) static func isBlank(_ b: UInt8) -> Bool { b == space || b == tab }
+    @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b >= zero && b <= nine }
+
+    @inline(__always) static func hexValue(_ b: UInt8) -> UInt8? {
+        switch b {
+        case 0x30...0x39: b - 0x30
+        case 0x61...0x66: b - 0x61 + 10
+        case 0x41...0x46: b - 0x41 + 10
+        default: nil
+        }
+    }
+}
+
+/// Why a number did not parse.
+enum NumberProblem: Error {
+    case malformed, tooWide
+}
+
+extension UnsafeBufferPointer<UInt8> {
+    /// Parses an unsigned decimal or `0x` hexadecimal integer of at most
+    /// `bits` bits.
+    func parseUnsigned(bits: Int = 64) throws(NumberProblem) -> UInt64 {
+        let wide = try parseUnsigned128()
+        guard wide >> bits == 0 else { throw .tooWide }
+        return UInt64(truncatingIfNeeded: wide)
+    }
+
+    /// Parses an unsigned decimal or `0x` hexadecimal integer of at most 128
+    /// bits.
+    func parseUnsigned128() throws(NumberProblem) -> UInt128 {
+        guard !isEmpty else { throw .malformed }
+        var value: UInt128 = 0
+        if count > 2 && self[0] == ASCII.zero && (self[1] == ASCII.x || self[1] == ASCII.upperX) {
+            var i = 2
+            while i < count && self[i] == ASCII.zero { i += 1 }
+            guard count - i <= 32 else {
+                for j in i..<count where ASCII.hexValue(self[j]) == nil { throw .malformed }
+                throw .tooWide
+            }
+            while i < count {
+                guard let digit = ASCII.hexValue(self[i]) else { throw .malformed }
+                value = value << 4 | UInt128(digit)
+                i += 1
+            }
+            return value
+        }
+        for byte in self {
+            guard ASCII.isDigit(byte) else { throw .malformed }
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(UInt128(byte - ASCII.zero))
+            if o1 || o2 { throw .tooWide }
+            value = sum
+        }
+        return value
+    }
+
+    /// True when the bytes equal the ASCII string.
+    @inline(__always) func equals(_ literal: StaticString) -> Bool {
+        guard count == literal.utf8CodeUnitCount else { return false }
+        let p = literal.utf8Start
+        for i in 0..<count where self[i] != p[i] { return false }
+        return true
+    }
+
+    /// Index of the first occurrence of `needle`, or nil.
+    func firstRange(of needle: StaticString) -> Int? {
+        let n = needle.utf8CodeUnitCount
+        guard n > 0, count >= n else { return nil }
+        let p = needle.utf8Start
+        let first = p[0]
+        var i = 0
+        while i <= count - n {
+            if self[i] == first {
+                var j = 1
+                while j < n && self[i + j] == p[j] { j += 1 }
+                if j == n { return i }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The bytes as a `String`, for messages.
+    var text: String { String(decoding: self, as: UTF8.self) }
+
+    /// Offset of the first byte that is not valid UTF-8, or nil when all is.
+    func firstInvalidUTF8() -> Int? {
+        var i = 0
+        while i < count {
+            let b = self[i]
+            if b < 0x80 { i += 1; continue }
+            let length: Int
+            var lowest: UInt8 = 0x80, highest: UInt8 = 0xbf
+            switch b {
+            case 0xc2...0xdf: length = 2
+            case 0xe0: length = 3; lowest = 0xa0
+            case 0xe1...0xec, 0xee...0xef: length = 3
+            case 0xed: length = 3; highest = 0x9f
+            case 0xf0: length = 4; lowest = 0x90
+            case 0xf1...0xf3: length = 4
+            case 0xf4: length = 4; highest = 0x8f
+            default: return i
+            }
+            guard i + length <= count else { return i }
+            let second = self[i + 1]
+            guard second >= lowest && second <= highest else { return i }
+            for k in 2..<length where self[i + k] & 0xc0 != 0x80 { return i }
+            i += length
+        }
+        return nil
+    }
+}
+
+/// Source ids in text: `0x0010`, `16`, or `BB:DD.F` in hex.
+enum SourceID {
+    static func parse(_ token: UnsafeBufferPointer<UInt8>) throws(NumberProblem) -> UInt16 {
+        if let colon = token.firstIndex(of: ASCII.colon) {
+            guard let dot = token.lastIndex(of: ASCII.dot), dot > colon else { throw .malformed }
+            let bus = try hex(token, 0, colon, max: 0xff)
+            let device = try hex(token, colon + 1, dot, max: 0x1f)
+            let function = try hex(token, dot + 1, token.count, max: 7)
+            return UInt16(bus << 8 | device << 3 | function)
+        }
+        return UInt16(try token.parseUnsigned(bits: 16))
+    }
+
+    private static func hex(_ token: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int, max: Int) throws(NumberProblem) -> Int {
+        guard to > from, to - from <= 2 else { throw .malformed }
+        var value = 0
+        for i in from..<to {
+            guard let digit = ASCII.hexValue(token[i]) else { throw .malformed }
+            value = value << 4 | Int(digit)
+        }
+        guard value <= max else { throw .tooWide }
+        return value
+    }
+
+    /// `BB:DD.F`, the form reports use.
+    static func format(_ sid: UInt16) -> String {
+        let bus = Int(sid >> 8), device = Int(sid >> 3) & 0x1f, function = Int(sid) & 7
+        return hex2(bus) + ":" + hex2(device) + "." + String(function)
+    }
+
+    private static func hex2(_ v: Int) -> String {
+        let digits = String(v, radix: 16)
+        return digits.count == 1 ? "0" + digits : digits
+    }
+}
+
+/// Formats `sid` as `BB:DD.F`, the way hitless writes source ids everywhere.
+public func formatSourceID(_ sid: UInt16) -> String { SourceID.format(sid) }
+
+/// Formats a number as `0x` and lower-case hexadecimal digits.
+public func hex<T: BinaryInteger>(_ value: T) -> String { "0x" + String(value, radix: 16) }

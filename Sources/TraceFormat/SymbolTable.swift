@@ -1,0 +1,97 @@
+/// A string interned in a ``SymbolTable``: unit names, `at=` sites, `mark`
+/// text and table names.
+public struct Symbol: Hashable, Sendable, Comparable {
+    /// Index into the table that made it.
+    public var index: UInt32
+
+    /// The symbol for an index.
+    public init(_ index: UInt32) { self.index = index }
+
+    /// `iommu0`, the unit of a trace that declares none; every table has it
+    /// first.
+    public static let defaultUnit = Symbol(0)
+
+    public static func < (a: Symbol, b: Symbol) -> Bool { a.index < b.index }
+}
+
+/// Interns byte strings so that events can carry them as small integers.
+///
+/// Lookups work on raw bytes (FNV-1a into an open-addressed table) so that the
+/// parser's hot loop never builds a `String` for a name it has seen before.
+public struct SymbolTable: Sendable {
+    private var strings: [String] = []
+    private var bytes: [UInt8] = []
+    private var spans: [(start: Int, count: Int)] = []
+    private var slots: [UInt32]  // index + 1; 0 means empty
+    private var mask: Int
+
+    /// A table that holds only ``Symbol/defaultUnit``.
+    public init() {
+        slots = [UInt32](repeating: 0, count: 64)
+        mask = 63
+        _ = intern("iommu0")
+    }
+
+    /// Number of distinct strings.
+    public var count: Int { strings.count }
+
+    /// The string of a symbol made by this table.
+    public subscript(symbol: Symbol) -> String { strings[Int(symbol.index)] }
+
+    /// Every string, in order of first appearance.
+    public var allStrings: [String] { strings }
+
+    /// Interns a string.
+    public mutating func intern(_ string: String) -> Symbol {
+        var copy = string
+        return copy.withUTF8 { intern(bytes: $0) }
+    }
+
+    /// Interns the UTF-8 bytes of a string (they must be valid UTF-8).
+    public mutating func intern(bytes name: UnsafeBufferPointer<UInt8>) -> Symbol {
+        let hash = Self.hash(name)
+        var slot = hash & mask
+        while true {
+            let entry = slots[slot]
+            if entry == 0 { break }
+            let index = Int(entry - 1)
+            if equal(index, name) { return Symbol(UInt32(index)) }
+            slot = (slot + 1) & mask
+        }
+        let index = strings.count
+        spans.append((bytes.count, name.count))
+        bytes.append(contentsOf: name)
+        strings.append(String(decoding: name, as: UTF8.self))
+        slots[slot] = UInt32(index + 1)
+        if strings.count * 2 > slots.count { grow() }
+        return Symbol(UInt32(index))
+    }
+
+    private func equal(_ index: Int, _ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        let span = spans[index]
+        guard span.count == name.count else { return false }
+        for i in 0..<span.count where bytes[span.start + i] != name[i] { return false }
+        return true
+    }
+
+    private mutating func grow() {
+        let newCount = slots.count * 2
+        slots = [UInt32](repeating: 0, count: newCount)
+        mask = newCount - 1
+        for index in 0..<spans.count {
+            let span = spans[index]
+            let hash = bytes.withUnsafeBufferPointer {
+                Self.hash(UnsafeBufferPointer(rebasing: $0[span.start..<span.start + span.count]))
+            }
+            var slot = hash & mask
+            while slots[slot] != 0 { slot = (slot + 1) & mask }
+            slots[slot] = UInt32(index + 1)
+        }
+    }
+
+    private static func hash(_ name: UnsafeBufferPointer<UInt8>) -> Int {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in name { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return Int(truncatingIfNeeded: h ^ (h >> 29))
+    }
+}

@@ -1,0 +1,192 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads a trace, one event at a time, from a file, standard input or bytes
+/// in memory.
+///
+/// Plain text and zstd (one or more frames) are told apart by the zstd magic
+/// number, never by the file name. Memory stays bounded whatever the trace's
+/// length: the reader holds one buffer of decompressed text plus one line.
+///
+/// ```swift
+/// let reader = try TraceReader(path: "trace.zst")
+/// while let event = try reader.next() {
+///     print(event.kind, reader.symbols[event.unit])
+/// }
+/// ```
+public final class TraceReader {
+    /// The file's name as given (`-` for standard input).
+    public let fileName: String
+    /// True when the input was zstd-compressed.
+    public let isCompressed: Bool
+    /// The strings events refer to by ``Symbol``.
+    public var symbols: SymbolTable { parser.symbols }
+    /// Lines of other tracers skipped in kernel trace output.
+    public private(set) var foreignLines: UInt64 = 0
+    /// Lines read so far.
+    public private(set) var lines: UInt64 = 0
+    /// Bytes of text (after decompression) read so far.
+    public private(set) var textBytes: UInt64 = 0
+    /// Bytes taken from the file so far (compressed, when it is).
+    public var fileBytes: UInt64 { source.bytesRead }
+
+    private var source: any ByteSource
+    private var parser: LineParser
+    private var buffer: UnsafeMutableRawBufferPointer
+    private var start = 0
+    private var end = 0
+    private var atEnd = false
+    private var pendingWait: TraceEvent?
+
+    /// Bytes read from the source at a time.
+    static let chunkSize = 1 << 18
+
+    /// Opens a trace file, or standard input for `-`.
+    public convenience init(path: String) throws(TraceError) {
+        var file = try FileSource(path: path)
+        let head = try file.peek(4)
+        if head == zstdMagic {
+            self.init(name: path, source: try ZstdSource(input: file), compressed: true)
+        } else {
+            self.init(name: path, source: file, compressed: false)
+        }
+    }
+
+    /// Reads a trace held in memory (plain or zstd), for tests and tools.
+    public convenience init(bytes: [UInt8], name: String = "<memory>") throws(TraceError) {
+        let memory = MemorySource(bytes: bytes, name: name)
+        if bytes.count >= 4 && Array(bytes.prefix(4)) == zstdMagic {
+            self.init(name: name, source: try ZstdSource(input: memory), compressed: true)
+        } else {
+            self.init(name: name, source: memory, compressed: false)
+        }
+    }
+
+    /// Reads a plain-text trace held in a string.
+    public convenience init(text: String, name: String = "<memory>") throws(TraceError) {
+        try self.init(bytes: Array(text.utf8), name: name)
+    }
+
+    private init(name: String, source: any ByteSource, compressed: Bool) {
+        fileName = name
+        isCompressed = compressed
+        self.source = source
+        parser = LineParser(fileName: name)
+        buffer = .allocate(byteCount: Self.chunkSize + TraceLimits.maxLineLength + 2, alignment: 16)
+    }
+
+    deinit {
+        source.close()
+        buffer.deallocate()
+    }
+
+    /// The next event, or nil at the end of the trace.
+    ///
+    /// - Throws: ``TraceError`` for anything malformed; reading stops there.
+    public func next() throws(TraceError) -> TraceEvent? {
+        if let wait = pendingWait {
+            pendingWait = nil
+            return wait
+        }
+        while let (lineStart, lineEnd) = try nextLine() {
+            lines += 1
+            let line = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self) + lineStart,
+                                           count: lineEnd - lineStart)
+            switch try parser.parse(line, number: lines) {
+            case .nothing: continue
+            case .foreign: foreignLines += 1
+            case .event(let event): return event
+            case .eventAndWait(let event):
+                var wait = event
+                wait.payload = .wait
+                pendingWait = wait
+                return event
+            }
+        }
+        return nil
+    }
+
+    /// Reads every remaining event (for tests and small traces).
+    public func readAll() throws(TraceError) -> [TraceEvent] {
+        var events: [TraceEvent] = []
+        while let event = try next() { events.append(event) }
+        return events
+    }
+
+    /// The byte range of the next line without its line end, or nil at the
+    /// end of input.
+    private func nextLine() throws(TraceError) -> (Int, Int)? {
+        let bytes = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        var searchFrom = start
+        while true {
+            if searchFrom < end, let p = memchr(bytes + searchFrom, Int32(ASCII.newline), end - searchFrom) {
+                let newline = bytes.distance(to: p.assumingMemoryBound(to: UInt8.self))
+                let lineStart = start
+                var lineEnd = newline
+                if lineEnd > lineStart && bytes[lineEnd - 1] == ASCII.cr { lineEnd -= 1 }
+                start = newline + 1
+                try checkLength(lineEnd - lineStart)
+                return (lineStart, lineEnd)
+            }
+            try checkLength(end - start - (end > start && bytes[end - 1] == ASCII.cr ? 1 : 0))
+            if atEnd {
+                guard start < end else { return nil }
+                let lineStart = start
+                var lineEnd = end
+                if bytes[lineEnd - 1] == ASCII.cr { lineEnd -= 1 }
+                start = end
+                return (lineStart, lineEnd)
+            }
+            // Move the partial line to the front and read more after it.
+            let partial = end - start
+            if start > 0 && partial > 0 {
+                memmove(bytes, bytes + start, partial)
+            }
+            start = 0
+            end = partial
+            searchFrom = partial
+            let room = UnsafeMutableRawBufferPointer(start: buffer.baseAddress! + end,
+                                                     count: min(Self.chunkSize, buffer.count - end))
+            let n = try source.read(into: room)
+            if n == 0 { atEnd = true } else {
+                end += n
+                textBytes += UInt64(n)
+            }
+        }
+    }
+
+    private func checkLength(_ length: Int) throws(TraceError) {
+        if length > TraceLimits.maxLineLength {
+            throw TraceError(file: fileName, location: .line(lines + 1, column: TraceLimits.maxLineLength + 1),
+                             message: "line longer than \(TraceLimits.maxLineLength) bytes")
+        }
+    }
+}
+
+/// Bytes held in memory, served as a ``ByteSource``.
+struct MemorySource: ByteSource {
+    let bytes: [UInt8]
+    let name: String
+    private var offset = 0
+
+    init(bytes: [UInt8], name: String) {
+        self.bytes = bytes
+        self.name = name
+    }
+
+    var bytesRead: UInt64 { UInt64(offset) }
+
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(TraceError) -> Int {
+        let n = min(buffer.count, bytes.count - offset)
+        if n > 0 {
+            bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n) }
+            offset += n
+        }
+        return n
+    }
+
+    mutating func close() {}
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import TraceFormat
+
+/// The `hitless` command. Exit status: 0 clean, 1 findings (analyze, diff),
+/// 2 bad input or usage.
+struct Hitless: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hitless",
+        abstract: "Find the races in how an OS updates IOMMU translation tables.",
+        discussion: """
+            Replays a recorded trace of CPU stores, fences, cache flushes, invalidations and \
+            IOMMU fetches and reports torn entries, missing barriers, missing invalidations \
+            and skipped ownership handshakes.
+
+            Exit status: 0 no findings, 1 findings, 2 bad input or usage.
+            """,
+        version: hitlessVersion,
+        subcommands: [StatsCommand.self, ConvertCommand.self]
+    )
+}
+
+let hitlessVersion = "0.1.0"
+
+/// Output formats most commands take.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+@main
+enum Main {
+    static func main() {
+        do {
+            var command = try Hitless.parseAsRoot()
+            try command.run()
+        } catch let error as TraceError {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            Foundation.exit(2)
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
+        } catch {
+            let code = Hitless.exitCode(for: error)
+            if code == .success {
+                print(Hitless.fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            FileHandle.standardError.write(Data((Hitless.fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(2)
+        }
+    }
+}
+
+/// Writes `text` to `path`, or standard output for nil or `-`.
+func emit(_ text: String, to path: String?) throws {
+    guard let path, path != "-" else {
+        FileHandle.standardOutput.write(Data(text.utf8))
+        return
+    }
+    let file = try OutputFile(path: path)
+    try file.write(text)
+    try file.commit()
+}

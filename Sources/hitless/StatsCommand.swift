@@ -1,0 +1,27 @@
+import ArgumentParser
+import Reports
+import TraceFormat
+
+struct StatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Count a trace's events by kind, its units, tables, CPUs and time span."
+    )
+
+    @Argument(help: "Trace files (plain or zstd); - reads standard input.")
+    var traces: [String]
+
+    @Option(help: "Output format: text or json.")
+    var format: OutputFormat = .text
+
+    @Option(name: .shortAndLong, help: "Write the report to this file instead of standard output.")
+    var output: String?
+
+    func run() throws {
+        var all: [TraceStatistics] = []
+        for path in traces {
+            all.append(try TraceStatistics(reading: TraceReader(path: path)))
+        }
+        try emit(format == .json ? StatsReport.json(all) : StatsReport.text(all), to: output)
+    }
+}
