@@ -8,8 +8,9 @@ public enum TraceLimits {
     public static let maxKeysPerLine = 32
     /// Most entries a declared table may have (`count=`).
     public static let maxTableEntries: UInt64 = 1 << 20
-    /// Largest entry of a generic table, in bytes (`entry=`).
-    public static let maxEntrySize: UInt64 = 4096
+    /// Largest entry of a generic table, in bytes (`entry=`): 64, the size of
+    /// a VT-d PASID entry, an SMMUv3 STE or CD, and twice an AMD-Vi DTE.
+    public static let maxEntrySize: UInt64 = 64
     /// Largest `fetch` or `flush`, in bytes.
     public static let maxAccessSize: UInt64 = 1 << 20
     /// Most remapping units one trace may declare.

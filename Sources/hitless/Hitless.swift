@@ -16,7 +16,7 @@ struct Hitless: ParsableCommand {
             Exit status: 0 no findings, 1 findings, 2 bad input or usage.
             """,
         version: hitlessVersion,
-        subcommands: [StatsCommand.self, ConvertCommand.self]
+        subcommands: [StatsCommand.self, ConvertCommand.self, EntriesCommand.self, StateCommand.self]
     )
 }
 

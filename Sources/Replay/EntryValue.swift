@@ -1,0 +1,85 @@
+/// The value of one table entry: up to 64 bytes as eight little-endian
+/// 64-bit words (a PASID entry's `val[0..7]`; a context entry's `lo`, `hi`).
+public struct EntryValue: Hashable, Sendable {
+    // Eight stored words instead of an array: no heap allocation per value.
+    private var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0, w3: UInt64 = 0
+    private var w4: UInt64 = 0, w5: UInt64 = 0, w6: UInt64 = 0, w7: UInt64 = 0
+
+    /// The largest entry, in bytes.
+    public static let maxSize = 64
+
+    /// An all-zero value.
+    public init() {}
+
+    /// A value from its words (at most eight; missing ones are zero).
+    public init(words: [UInt64]) {
+        for (i, w) in words.prefix(8).enumerated() { self[i] = w }
+    }
+
+    /// Word `i` (0 to 7).
+    public subscript(i: Int) -> UInt64 {
+        get {
+            switch i {
+            case 0: w0
+            case 1: w1
+            case 2: w2
+            case 3: w3
+            case 4: w4
+            case 5: w5
+            case 6: w6
+            default: w7
+            }
+        }
+        set {
+            switch i {
+            case 0: w0 = newValue
+            case 1: w1 = newValue
+            case 2: w2 = newValue
+            case 3: w3 = newValue
+            case 4: w4 = newValue
+            case 5: w5 = newValue
+            case 6: w6 = newValue
+            default: w7 = newValue
+            }
+        }
+    }
+
+    /// Byte `i` (0 to 63).
+    public func byte(_ i: Int) -> UInt8 { UInt8(truncatingIfNeeded: self[i >> 3] >> UInt64((i & 7) * 8)) }
+
+    /// Sets byte `i` (0 to 63).
+    public mutating func setByte(_ i: Int, _ value: UInt8) {
+        let shift = UInt64((i & 7) * 8)
+        self[i >> 3] = self[i >> 3] & ~(0xff << shift) | UInt64(value) << shift
+    }
+
+    /// Bit `i`.
+    public func bit(_ i: Int) -> Bool { self[i >> 6] >> UInt64(i & 63) & 1 == 1 }
+
+    /// The words of an entry of `size` bytes.
+    public func words(size: Int) -> [UInt64] { (0..<max(1, (size + 7) / 8)).map { self[$0] } }
+
+    /// The bitwise AND of two values.
+    public static func & (a: EntryValue, b: EntryValue) -> EntryValue {
+        var r = EntryValue()
+        for i in 0..<8 { r[i] = a[i] & b[i] }
+        return r
+    }
+
+    /// The bitwise exclusive OR of two values.
+    public static func ^ (a: EntryValue, b: EntryValue) -> EntryValue {
+        var r = EntryValue()
+        for i in 0..<8 { r[i] = a[i] ^ b[i] }
+        return r
+    }
+
+    /// True when every word is zero.
+    public var isZero: Bool { w0 | w1 | w2 | w3 | w4 | w5 | w6 | w7 == 0 }
+
+    /// This value with bytes `range` (relative to the entry) taken from `other`.
+    public func replacingBytes(_ range: Range<Int>, from other: EntryValue) -> EntryValue {
+        var r = self
+        for i in range { r.setByte(i, other.byte(i)) }
+        return r
+    }
+}

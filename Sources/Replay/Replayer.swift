@@ -1,0 +1,547 @@
+import TraceFormat
+
+/// A remapping unit as the replay knows it.
+public struct UnitState: Sendable {
+    /// The unit's name (`dmar0`).
+    public var name: String
+    /// The unit's symbol in the trace's table.
+    public var symbol: Symbol
+    /// The unit snoops CPU caches: stores reach it without `flush`.
+    public var coherent = true
+    /// The unit may cache non-present entries (`cap.CM`).
+    public var cachingMode = false
+    /// The root-table pointer, once set.
+    public var root: UInt64?
+    /// Legacy or scalable mode, from the last `root` event.
+    public var mode: TranslationMode = .scalable
+    var rootInstance: Int?
+}
+
+/// One entry the replay has seen touched while reachable.
+public struct EntryRecord: Sendable {
+    /// Unit, kind, source id, PASID.
+    public var identity: EntryIdentity
+    /// Index of the unit in ``Replayer/units``.
+    public var unit: Int
+    /// The entry's address (the latest, if its table moved).
+    public var addr: UInt64
+    /// Bytes in the entry.
+    public var size: Int
+    /// Bytes the unit reads atomically.
+    public var fetchSize: Int
+    /// Bit index of Present.
+    public var presentBit: Int
+    /// The unit's mode when the entry was reached (decides root layouts).
+    public var mode: TranslationMode
+    /// Stores that changed the entry's value.
+    public var changes = 0
+    /// First and last event (1-based) that touched the entry.
+    public var firstEvent: Int
+    /// See ``firstEvent``.
+    public var lastEvent: Int
+    /// Whether the entry's table is reachable now.
+    public var reachable = true
+    /// Every change, when the replayer was asked to keep history.
+    public var history: [EntryChange] = []
+
+    /// The entry's kind.
+    public var kind: EntryKind { identity.kind }
+}
+
+/// One change of an entry's value, kept when history is on.
+public struct EntryChange: Sendable {
+    /// The event (1-based) that made it.
+    public var event: Int
+    /// The entry's value before and after.
+    public var before: EntryValue
+    /// See ``before``.
+    public var after: EntryValue
+}
+
+/// What one event did to one entry.
+public struct EntryTouch: Sendable {
+    /// Index of the entry in ``Replayer/entries``.
+    public var entry: Int
+    /// The bytes of the entry the event covered.
+    public var bytes: Range<Int>
+    /// The entry as the CPU sees it, before and after the event.
+    public var before: EntryValue
+    /// See ``before``.
+    public var after: EntryValue
+    /// The entry as the unit sees it after the event: the CPU's value on a
+    /// coherent unit, the last flushed one otherwise.
+    public var device: EntryValue
+}
+
+/// Something the replay noticed that is a fault of the trace, not a race: a
+/// recorded fetch that disagrees with replayed memory.
+public struct ReplayDiagnostic: Sendable, Equatable {
+    /// The event (1-based).
+    public var event: Int
+    /// Its line.
+    public var line: UInt64
+    /// What was wrong.
+    public var message: String
+}
+
+/// What one event did, for the checks.
+public struct ReplayStep: Sendable {
+    /// The event's 1-based position in the trace.
+    public var index: Int
+    /// The event.
+    public var event: TraceEvent
+    /// The reachable entries the event's bytes hit (stores, flushes,
+    /// fetches); a store that straddles two entries hits both.
+    public var touches: [EntryTouch]
+}
+
+/// Rebuilds table memory and the unit's walk, event by event.
+///
+/// One pass; state is kept only for touched pages and reachable tables. Feed
+/// it every event in order with ``apply(_:symbols:)``.
+public struct Replayer: Sendable {
+    /// Most entries tracked; past it the replay stops with an error.
+    public static let maxEntries = 4_000_000
+    /// Most tables reachable at once.
+    public static let maxTables = 1_000_000
+
+    /// The units, in order of first appearance.
+    public private(set) var units: [UnitState] = []
+    /// Entries seen touched while reachable, in order of first touch.
+    public private(set) var entries: [EntryRecord] = []
+    /// Problems with the trace itself (the first 1000).
+    public private(set) var diagnostics: [ReplayDiagnostic] = []
+    /// Events applied so far.
+    public private(set) var eventCount = 0
+    /// Keep every change of every entry in ``EntryRecord/history``.
+    public var keepHistory: Bool
+
+    /// Memory as the CPU sees it.
+    public private(set) var memory = SparseMemory()
+    /// Memory as non-coherent units see it: only pages stored to since a
+    /// non-coherent unit was declared; other pages read from ``memory``.
+    private var deviceMemory = SparseMemory()
+    private var anyNonCoherent = false
+
+    private var unitIndex: [Symbol: Int] = [:]
+    private var tables: [TableInstance?] = []
+    private var tableRefs: [Int] = []
+    private var tableChildren: [[Int: [Int]]] = []
+    private var tableEntryRecords: [[Int: Int]] = []
+    private var liveTables: [TableInstance.Key: Int] = [:]
+    private var liveTableCount = 0
+    private var pageTables: [UInt64: [Int]] = [:]
+    private var largeTables: [Int] = []
+    private var recordOfIdentity: [EntryIdentity: Int] = [:]
+    private var hits: [(table: Int, index: Int)] = []
+    private var touches: [EntryTouch] = []
+    private let fileName: String
+
+    /// A replayer with no units, tables or memory. `fileName` names the
+    /// trace in errors.
+    public init(fileName: String = "<trace>", keepHistory: Bool = false) {
+        self.fileName = fileName
+        self.keepHistory = keepHistory
+    }
+
+    /// Applies one event. `symbols` is the reader's table (it names units).
+    public mutating func apply(_ event: TraceEvent, symbols: SymbolTable) throws(TraceError) -> ReplayStep {
+        eventCount += 1
+        touches.removeAll(keepingCapacity: true)
+        switch event.payload {
+        case .iommu(let declaration):
+            let u = try unit(declaration.id, symbols, event)
+            units[u].coherent = declaration.coherent
+            units[u].cachingMode = declaration.cachingMode
+            if !declaration.coherent { anyNonCoherent = true }
+        case .root(let addr, let mode):
+            let u = try unit(event.unit, symbols, event)
+            if let old = units[u].rootInstance { unlink(old) }
+            units[u].root = addr
+            units[u].mode = mode
+            let root = TableInstance(unit: u, kind: .root, base: addr, count: 256, entrySize: 16,
+                                     fetchSize: Layout.vtdChunk, presentBit: 0)
+            units[u].rootInstance = try link(root, event)
+        case .table(let declaration):
+            let u = try unit(event.unit, symbols, event)
+            let label = declaration.name.map { symbols[$0] }
+            _ = try link(TableInstance(declaration: declaration, unit: u, label: label), event)
+        case .initialize(let write):
+            try applyInit(write, event)
+        case .store(let write):
+            try applyStore(write, event)
+        case .flush(let flush):
+            try applyFlush(flush, event)
+        case .fetch(let read):
+            try applyFetch(read, event, symbols)
+        case .inval, .wait, .begin, .end, .mark, .fence:
+            if event.kind == .inval || event.kind == .wait { _ = try unit(event.unit, symbols, event) }
+        }
+        return ReplayStep(index: eventCount, event: event, touches: touches)
+    }
+
+    // MARK: - Units
+
+    private mutating func unit(_ symbol: Symbol, _ symbols: SymbolTable, _ event: TraceEvent) throws(TraceError) -> Int {
+        if let u = unitIndex[symbol] { return u }
+        guard units.count < TraceLimits.maxUnits else {
+            throw TraceError(file: fileName, location: .line(event.line, column: 1),
+                             message: "more than \(TraceLimits.maxUnits) units")
+        }
+        units.append(UnitState(name: symbols[symbol], symbol: symbol))
+        unitIndex[symbol] = units.count - 1
+        return units.count - 1
+    }
+
+    /// The index of the unit named by `symbol`, if the trace has used it.
+    public func unitIndex(of symbol: Symbol) -> Int? { unitIndex[symbol] }
+
+    // MARK: - Memory events
+
+    private mutating func applyInit(_ write: MemoryWrite, _ event: TraceEvent) throws(TraceError) {
+        findHits(write.addr, UInt64(write.size))
+        let before = hits.map { deviceEntry($0.table, $0.index) }
+        memory.write(addr: write.addr, size: Int(write.size), value: write.value)
+        if anyNonCoherent { deviceMemory.write(addr: write.addr, size: Int(write.size), value: write.value) }
+        let current = hits
+        for (k, hit) in current.enumerated() {
+            try relink(hit.table, hit.index, before[k], deviceEntry(hit.table, hit.index), event)
+        }
+    }
+
+    private mutating func applyStore(_ write: MemoryWrite, _ event: TraceEvent) throws(TraceError) {
+        if anyNonCoherent { preserveDeviceView(write.addr, UInt64(write.size)) }
+        findHits(write.addr, UInt64(write.size))
+        if hits.isEmpty {
+            memory.write(addr: write.addr, size: Int(write.size), value: write.value)
+            return
+        }
+        let current = hits
+        var before: [EntryValue] = []
+        before.reserveCapacity(current.count)
+        for hit in current { before.append(cpuEntry(hit.table, hit.index)) }
+        memory.write(addr: write.addr, size: Int(write.size), value: write.value)
+        for (k, hit) in current.enumerated() {
+            guard let table = tables[hit.table] else { continue }
+            let after = cpuEntry(hit.table, hit.index)
+            let coherent = units[table.unit].coherent
+            let device = coherent ? after : deviceEntry(hit.table, hit.index)
+            let record = try entryRecord(hit.table, hit.index, event)
+            entries[record].lastEvent = eventCount
+            if after != before[k] {
+                entries[record].changes += 1
+                if keepHistory { entries[record].history.append(EntryChange(event: eventCount, before: before[k], after: after)) }
+            }
+            touches.append(EntryTouch(entry: record, bytes: byteRange(table, hit.index, write.addr, UInt64(write.size)),
+                                      before: before[k], after: after, device: device))
+            if coherent { try relink(hit.table, hit.index, before[k], after, event) }
+        }
+    }
+
+    private mutating func applyFlush(_ flush: CacheFlush, _ event: TraceEvent) throws(TraceError) {
+        guard anyNonCoherent else {
+            findHits(flush.addr, flush.size)
+            try touchForRead(event, unitFilter: nil, nonCoherentOnly: false)
+            return
+        }
+        // Whole 64-byte lines reach memory.
+        let first = flush.addr & ~63
+        let last = (flush.addr &+ flush.size &- 1) | 63
+        let size = last &- first &+ 1
+        findHits(first, size)
+        let current = hits
+        var before: [EntryValue] = []
+        for hit in current { before.append(deviceEntry(hit.table, hit.index)) }
+        deviceMemory.copy(from: memory, addr: first, size: Int(min(size, TraceLimits.maxAccessSize + 128)))
+        for (k, hit) in current.enumerated() {
+            guard let table = tables[hit.table], !units[table.unit].coherent else { continue }
+            let device = deviceEntry(hit.table, hit.index)
+            let record = try entryRecord(hit.table, hit.index, event)
+            entries[record].lastEvent = eventCount
+            let cpu = cpuEntry(hit.table, hit.index)
+            touches.append(EntryTouch(entry: record, bytes: byteRange(table, hit.index, first, size),
+                                      before: cpu, after: cpu, device: device))
+            try relink(hit.table, hit.index, before[k], device, event)
+        }
+        // Coherent units' entries are reported too: a flush is harmless there.
+        for hit in current {
+            guard let table = tables[hit.table], units[table.unit].coherent else { continue }
+            let record = try entryRecord(hit.table, hit.index, event)
+            let cpu = cpuEntry(hit.table, hit.index)
+            touches.append(EntryTouch(entry: record, bytes: byteRange(table, hit.index, first, size),
+                                      before: cpu, after: cpu, device: cpu))
+        }
+    }
+
+    private mutating func applyFetch(_ read: MemoryRead, _ event: TraceEvent, _ symbols: SymbolTable) throws(TraceError) {
+        let u = try unit(event.unit, symbols, event)
+        if let recorded = read.value {
+            let coherent = units[u].coherent
+            var seen: UInt128 = 0
+            for i in stride(from: Int(read.size) - 1, through: 0, by: -1) {
+                let a = read.addr &+ UInt64(i)
+                seen = seen << 8 | UInt128(coherent ? memory.byte(a) : deviceByte(a))
+            }
+            if seen != recorded && diagnostics.count < 1000 {
+                diagnostics.append(ReplayDiagnostic(
+                    event: eventCount, line: event.line,
+                    message: "fetch at \(hex(read.addr)) recorded \(hex(recorded)) but replayed memory holds \(hex(seen)): the trace lost a store, or the recorder is wrong"))
+            }
+        }
+        findHits(read.addr, read.size)
+        try touchForRead(event, unitFilter: u, nonCoherentOnly: false)
+    }
+
+    private mutating func touchForRead(_ event: TraceEvent, unitFilter: Int?, nonCoherentOnly: Bool) throws(TraceError) {
+        let current = hits
+        for hit in current {
+            guard let table = tables[hit.table] else { continue }
+            if let unitFilter, table.unit != unitFilter { continue }
+            let record = try entryRecord(hit.table, hit.index, event)
+            entries[record].lastEvent = eventCount
+            let cpu = cpuEntry(hit.table, hit.index)
+            let device = units[table.unit].coherent ? cpu : deviceEntry(hit.table, hit.index)
+            let bytes: Range<Int>
+            switch event.payload {
+            case .fetch(let r): bytes = byteRange(table, hit.index, r.addr, r.size)
+            case .flush(let f): bytes = byteRange(table, hit.index, f.addr, f.size)
+            default: bytes = 0..<table.entrySize
+            }
+            touches.append(EntryTouch(entry: record, bytes: bytes, before: cpu, after: cpu, device: device))
+        }
+    }
+
+    /// Before the first store to a page, the device view keeps the page as
+    /// it was.
+    private mutating func preserveDeviceView(_ addr: UInt64, _ size: UInt64) {
+        var page = addr >> 12
+        let last = (addr &+ size &- 1) >> 12
+        while true {
+            let base = page << 12
+            if !deviceMemory.hasPage(base) {
+                deviceMemory.write(addr: base, size: 1, value: UInt128(memory.byte(base)))
+                deviceMemory.copy(from: memory, addr: base, size: SparseMemory.pageSize)
+            }
+            if page == last { break }
+            page &+= 1
+        }
+    }
+
+    private func deviceByte(_ a: UInt64) -> UInt8 {
+        deviceMemory.hasPage(a) ? deviceMemory.byte(a) : memory.byte(a)
+    }
+
+    // MARK: - Entries
+
+    private func cpuEntry(_ table: Int, _ index: Int) -> EntryValue {
+        guard let t = tables[table] else { return EntryValue() }
+        return memory.entry(addr: t.entryAddress(index), size: min(t.entrySize, EntryValue.maxSize))
+    }
+
+    private func deviceEntry(_ table: Int, _ index: Int) -> EntryValue {
+        guard let t = tables[table] else { return EntryValue() }
+        if units[t.unit].coherent { return cpuEntry(table, index) }
+        let addr = t.entryAddress(index)
+        if deviceMemory.hasPage(addr) && deviceMemory.hasPage(addr &+ UInt64(t.entrySize - 1)) {
+            return deviceMemory.entry(addr: addr, size: min(t.entrySize, EntryValue.maxSize))
+        }
+        var value = EntryValue()
+        for i in 0..<min(t.entrySize, EntryValue.maxSize) { value.setByte(i, deviceByte(addr &+ UInt64(i))) }
+        return value
+    }
+
+    /// The value the unit would read for entry `record` now.
+    public func deviceValue(of record: Int) -> EntryValue {
+        let r = entries[record]
+        let size = min(r.size, EntryValue.maxSize)
+        if units[r.unit].coherent { return memory.entry(addr: r.addr, size: size) }
+        var value = EntryValue()
+        for i in 0..<size { value.setByte(i, deviceByte(r.addr &+ UInt64(i))) }
+        return value
+    }
+
+    /// The value the CPU has written to entry `record` by now.
+    public func cpuValue(of record: Int) -> EntryValue {
+        let r = entries[record]
+        return memory.entry(addr: r.addr, size: min(r.size, EntryValue.maxSize))
+    }
+
+    private func byteRange(_ table: TableInstance, _ index: Int, _ addr: UInt64, _ size: UInt64) -> Range<Int> {
+        let entryStart = table.entryAddress(index)
+        let entryEnd = entryStart &+ UInt64(table.entrySize)
+        let lo = max(addr, entryStart)
+        let hi = min(addr &+ size, entryEnd)
+        guard hi > lo else { return 0..<0 }
+        return Int(lo - entryStart)..<Int(hi - entryStart)
+    }
+
+    private mutating func entryRecord(_ table: Int, _ index: Int, _ event: TraceEvent) throws(TraceError) -> Int {
+        if let r = tableEntryRecords[table][index] { return r }
+        guard let t = tables[table] else { return 0 }
+        let identity = t.identity(index, unitName: units[t.unit].name)
+        let record: Int
+        if let existing = recordOfIdentity[identity] {
+            record = existing
+            entries[record].addr = t.entryAddress(index)
+            entries[record].reachable = true
+        } else {
+            guard entries.count < Self.maxEntries else {
+                throw TraceError(file: fileName, location: .line(event.line, column: 1),
+                                 message: "more than \(Self.maxEntries) table entries touched")
+            }
+            record = entries.count
+            entries.append(EntryRecord(identity: identity, unit: t.unit, addr: t.entryAddress(index), size: t.entrySize,
+                                       fetchSize: t.fetchSize, presentBit: t.presentBit, mode: units[t.unit].mode,
+                                       firstEvent: eventCount, lastEvent: eventCount))
+            recordOfIdentity[identity] = record
+        }
+        tableEntryRecords[table][index] = record
+        return record
+    }
+
+    /// The entry with this identity, if the replay has seen it.
+    public func entry(identity: EntryIdentity) -> Int? { recordOfIdentity[identity] }
+
+    /// The reachable entries that start at `addr` (for `begin`/`end`).
+    public mutating func entries(startingAt addr: UInt64, event: TraceEvent) throws(TraceError) -> [Int] {
+        findHits(addr, 1)
+        var result: [Int] = []
+        for hit in hits {
+            guard let t = tables[hit.table], t.entryAddress(hit.index) == addr else { continue }
+            result.append(try entryRecord(hit.table, hit.index, event))
+        }
+        return result
+    }
+
+    // MARK: - Tables and the walk
+
+    private mutating func findHits(_ addr: UInt64, _ size: UInt64) {
+        hits.removeAll(keepingCapacity: true)
+        guard size > 0 else { return }
+        let end = addr &+ (size - 1)
+        var page = addr >> 12
+        let lastPage = end >> 12
+        while true {
+            if let list = pageTables[page] {
+                for t in list { addHits(t, addr, end) }
+            }
+            if page == lastPage { break }
+            page &+= 1
+        }
+        for t in largeTables { addHits(t, addr, end) }
+    }
+
+    private mutating func addHits(_ t: Int, _ addr: UInt64, _ end: UInt64) {
+        guard let table = tables[t] else { return }
+        let tableEnd = table.base &+ (table.byteCount - 1)
+        guard addr <= tableEnd, end >= table.base else { return }
+        let lo = max(addr, table.base)
+        let hi = min(end, tableEnd)
+        let first = Int((lo - table.base) / UInt64(table.entrySize))
+        let last = Int((hi - table.base) / UInt64(table.entrySize))
+        for index in first...last where !hits.contains(where: { $0.table == t && $0.index == index }) {
+            hits.append((t, index))
+        }
+    }
+
+    private mutating func link(_ table: TableInstance, _ event: TraceEvent) throws(TraceError) -> Int {
+        let key = table.key
+        if let existing = liveTables[key] {
+            tableRefs[existing] += 1
+            return existing
+        }
+        guard liveTableCount < Self.maxTables else {
+            throw TraceError(file: fileName, location: .line(event.line, column: 1),
+                             message: "more than \(Self.maxTables) tables reachable at once")
+        }
+        let id = tables.count
+        tables.append(table)
+        tableRefs.append(1)
+        tableChildren.append([:])
+        tableEntryRecords.append([:])
+        liveTables[key] = id
+        liveTableCount += 1
+        let firstPage = table.base >> 12
+        let lastPage = (table.base &+ (table.byteCount - 1)) >> 12
+        if lastPage - firstPage >= 64 {
+            largeTables.append(id)
+        } else {
+            for page in firstPage...lastPage { pageTables[page, default: []].append(id) }
+        }
+        // What the table holds at linking is its state from now on: walk it.
+        if table.kind == .root || table.kind == .smContext || table.kind == .pasidDirectory {
+            let mode = units[table.unit].mode
+            for index in 0..<table.count {
+                let addr = table.entryAddress(index)
+                guard memory.hasPage(addr) else { continue }
+                let value = deviceEntry(id, index)
+                guard value[0] & 1 == 1 || (table.kind == .root && value[1] & 1 == 1) else { continue }
+                var children: [Int] = []
+                for child in table.children(of: index, value: value, mode: mode) {
+                    children.append(try link(child, event))
+                }
+                if !children.isEmpty { tableChildren[id][index] = children }
+            }
+        }
+        return id
+    }
+
+    private mutating func unlink(_ id: Int) {
+        guard tables[id] != nil, !(tables[id]?.declared ?? false) else { return }
+        tableRefs[id] -= 1
+        guard tableRefs[id] == 0, let table = tables[id] else { return }
+        liveTables[table.key] = nil
+        liveTableCount -= 1
+        let firstPage = table.base >> 12
+        let lastPage = (table.base &+ (table.byteCount - 1)) >> 12
+        if lastPage - firstPage >= 64 {
+            largeTables.removeAll { $0 == id }
+        } else {
+            for page in firstPage...lastPage {
+                pageTables[page]?.removeAll { $0 == id }
+                if pageTables[page]?.isEmpty == true { pageTables[page] = nil }
+            }
+        }
+        for record in tableEntryRecords[id].values { entries[record].reachable = false }
+        let children = tableChildren[id]
+        tables[id] = nil
+        tableChildren[id] = [:]
+        tableEntryRecords[id] = [:]
+        for list in children.values { for child in list { unlink(child) } }
+    }
+
+    private mutating func relink(_ id: Int, _ index: Int, _ before: EntryValue, _ after: EntryValue,
+                                 _ event: TraceEvent) throws(TraceError) {
+        guard let table = tables[id], before != after else { return }
+        guard table.kind == .root || table.kind == .smContext || table.kind == .pasidDirectory else { return }
+        let mode = units[table.unit].mode
+        let wanted = table.children(of: index, value: after, mode: mode)
+        let old = tableChildren[id][index] ?? []
+        if wanted.map(\.key) == old.compactMap({ tables[$0]?.key }) { return }
+        var linked: [Int] = []
+        for child in wanted { linked.append(try link(child, event)) }
+        for child in old { unlink(child) }
+        tableChildren[id][index] = linked.isEmpty ? nil : linked
+    }
+
+    /// Every reachable table.
+    public var reachableTables: [TableInstance] { tables.compactMap { $0 } }
+
+    /// Every reachable entry whose device-visible value is not zero, with its
+    /// identity, address and value: what the unit would find now.
+    public func visibleEntries() -> [(identity: EntryIdentity, addr: UInt64, value: EntryValue, size: Int, mode: TranslationMode)] {
+        var result: [(EntryIdentity, UInt64, EntryValue, Int, TranslationMode)] = []
+        for (id, table) in tables.enumerated() {
+            guard let table else { continue }
+            for index in 0..<table.count {
+                let addr = table.entryAddress(index)
+                guard memory.hasPage(addr) || deviceMemory.hasPage(addr) else { continue }
+                let value = deviceEntry(id, index)
+                if value.isZero { continue }
+                result.append((table.identity(index, unitName: units[table.unit].name), addr, value,
+                               table.entrySize, units[table.unit].mode))
+            }
+        }
+        return result.sorted { $0.0 < $1.0 }
+    }
+}

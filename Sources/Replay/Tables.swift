@@ -1,0 +1,137 @@
+import TraceFormat
+
+/// One table the unit can reach: by its walk from the root pointer, or
+/// because a `table` line declared it.
+public struct TableInstance: Sendable {
+    /// Index of the unit in ``Replayer/units``.
+    public var unit: Int
+    /// What its entries are.
+    public var kind: EntryKind
+    /// Base address.
+    public var base: UInt64
+    /// Number of entries.
+    public var count: Int
+    /// Bytes per entry.
+    public var entrySize: Int
+    /// Bytes the unit reads atomically.
+    public var fetchSize: Int
+    /// Bit index of Present within an entry.
+    public var presentBit: Int
+    /// Bus, for root-reached context tables.
+    public var bus: UInt8 = 0
+    /// First devfn of a scalable context table (0 lower, 128 upper half).
+    public var devfnBase: Int = 0
+    /// Source id, for PASID directories and tables.
+    public var sid: UInt16 = 0
+    /// PASID of entry 0.
+    public var pasidBase: UInt32 = 0
+    /// A generic table's name, or its address in hex.
+    public var label: String?
+    /// True for a `table` line: never unlinked.
+    public var declared = false
+
+    /// Bytes the table spans.
+    public var byteCount: UInt64 { UInt64(count) * UInt64(entrySize) }
+
+    /// Address of entry `index`.
+    public func entryAddress(_ index: Int) -> UInt64 { base &+ UInt64(index) * UInt64(entrySize) }
+
+    struct Key: Hashable {
+        var unit: Int, kind: EntryKind, base: UInt64, bus: UInt8, devfnBase: Int, sid: UInt16, pasidBase: UInt32
+    }
+
+    var key: Key { Key(unit: unit, kind: kind, base: base, bus: bus, devfnBase: devfnBase, sid: sid, pasidBase: pasidBase) }
+
+    /// The identity of entry `index`, for a unit named `unitName`.
+    public func identity(_ index: Int, unitName: String) -> EntryIdentity {
+        switch kind {
+        case .root:
+            return EntryIdentity(unit: unitName, kind: .root, bus: UInt8(truncatingIfNeeded: index))
+        case .context, .smContext:
+            return EntryIdentity(unit: unitName, kind: kind, sid: UInt16(bus) << 8 | UInt16(truncatingIfNeeded: devfnBase + index))
+        case .pasidDirectory:
+            return EntryIdentity(unit: unitName, kind: kind, sid: sid, pasid: pasidBase &+ UInt32(index) * 64)
+        case .pasid:
+            return EntryIdentity(unit: unitName, kind: kind, sid: sid, pasid: pasidBase &+ UInt32(index))
+        case .generic:
+            return EntryIdentity(unit: unitName, kind: .generic, table: label ?? hex(base), index: UInt64(index))
+        }
+    }
+
+    /// The tables entry `index` points to when it holds `value` (DOMAIN.md,
+    /// "Tables and the walk").
+    func children(of index: Int, value: EntryValue, mode: TranslationMode) -> [TableInstance] {
+        func child(_ kind: EntryKind, _ pointer: UInt64, count: Int) -> TableInstance {
+            TableInstance(unit: unit, kind: kind, base: pointer & Layout.pointerMask, count: count,
+                          entrySize: Layout.entrySize(kind), fetchSize: Layout.vtdChunk, presentBit: 0)
+        }
+        switch kind {
+        case .root where mode == .legacy:
+            guard value[0] & 1 == 1 else { return [] }
+            var table = child(.context, value[0], count: 256)
+            table.bus = UInt8(truncatingIfNeeded: index)
+            return [table]
+        case .root:
+            var tables: [TableInstance] = []
+            if value[0] & 1 == 1 {
+                var lower = child(.smContext, value[0], count: 128)
+                lower.bus = UInt8(truncatingIfNeeded: index)
+                tables.append(lower)
+            }
+            if value[1] & 1 == 1 {
+                var upper = child(.smContext, value[1], count: 128)
+                upper.bus = UInt8(truncatingIfNeeded: index)
+                upper.devfnBase = 128
+                tables.append(upper)
+            }
+            return tables
+        case .smContext:
+            guard value[0] & 1 == 1 else { return [] }
+            let pdts = Int(value[0] >> 9 & 7)
+            var dir = child(.pasidDirectory, value[0], count: 1 << (pdts + 7))
+            dir.sid = UInt16(bus) << 8 | UInt16(truncatingIfNeeded: devfnBase + index)
+            return [dir]
+        case .pasidDirectory:
+            guard value[0] & 1 == 1 else { return [] }
+            var table = child(.pasid, value[0], count: 64)
+            table.sid = sid
+            table.pasidBase = pasidBase &+ UInt32(index) * 64
+            return [table]
+        default:
+            return []
+        }
+    }
+}
+
+extension TableInstance {
+    /// The instance a `table` line declares, with the defaults of each kind.
+    init(declaration d: TableDeclaration, unit: Int, label: String?) {
+        let kind: EntryKind
+        switch d.kind {
+        case .root: kind = .root
+        case .context: kind = .context
+        case .smContext: kind = .smContext
+        case .pasidDirectory: kind = .pasidDirectory
+        case .pasid: kind = .pasid
+        case .generic: kind = .generic
+        }
+        let defaultCount: UInt64
+        switch kind {
+        case .root, .context: defaultCount = 256
+        case .smContext, .pasidDirectory: defaultCount = 128
+        case .pasid: defaultCount = 64
+        case .generic: defaultCount = 1
+        }
+        self.init(unit: unit, kind: kind, base: d.addr, count: Int(d.count ?? defaultCount),
+                  entrySize: kind == .generic ? Int(d.entrySize ?? 64) : Layout.entrySize(kind),
+                  fetchSize: kind == .generic ? Int(d.fetchSize ?? 16) : Layout.vtdChunk,
+                  presentBit: Int(d.presentBit ?? 0))
+        declared = true
+        let sid = d.sid ?? UInt16(d.bus ?? 0) << 8
+        bus = d.bus ?? UInt8(sid >> 8)
+        self.sid = sid
+        devfnBase = kind == .smContext ? Int(sid & 0x80) : 0
+        pasidBase = d.pasidBase ?? 0
+        self.label = kind == .generic ? (label ?? hex(d.addr)) : label
+    }
+}

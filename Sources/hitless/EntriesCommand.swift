@@ -1,0 +1,64 @@
+import ArgumentParser
+import Replay
+import Reports
+import TraceFormat
+
+struct EntriesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "entries",
+        abstract: "List every table entry that was reachable and touched, with its updates and final value."
+    )
+
+    @Argument(help: "The trace (plain or zstd); - reads standard input.")
+    var trace: String
+
+    @Option(help: "Output format: text or json.")
+    var format: OutputFormat = .text
+
+    @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
+    var output: String?
+
+    func run() throws {
+        let replay = try Replayer.run(TraceReader(path: trace))
+        let rows = EntriesReport.entryRows(replay)
+        try emit(format == .json ? EntriesReport.json(rows) : EntriesReport.text(rows), to: output)
+    }
+}
+
+struct StateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "state",
+        abstract: "Print the decoded entries as the unit would see them just after an event."
+    )
+
+    @Argument(help: "The trace (plain or zstd); - reads standard input.")
+    var trace: String
+
+    @Option(help: "The event (1-based, as reports number them) after which to stop.")
+    var at: Int
+
+    @Option(help: "Only this entry, e.g. 'dmar0 pasid 00:02.0/5'.")
+    var entry: String?
+
+    @Option(help: "Output format: text or json.")
+    var format: OutputFormat = .text
+
+    @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
+    var output: String?
+
+    func validate() throws {
+        guard at >= 1 else { throw ValidationError("--at takes an event number from 1") }
+        if let entry, EntryIdentity(parsing: entry) == nil {
+            throw ValidationError("--entry: cannot read '\(entry)'; write it as 'dmar0 pasid 00:02.0/5' or 'dmar0 context 00:1f.3'")
+        }
+    }
+
+    func run() throws {
+        let replay = try Replayer.run(TraceReader(path: trace), stopAfter: at)
+        guard replay.eventCount == at else {
+            throw ValidationError("--at \(at): the trace has only \(replay.eventCount) events")
+        }
+        let rows = EntriesReport.stateRows(replay, identity: entry.flatMap(EntryIdentity.init(parsing:)))
+        try emit(format == .json ? EntriesReport.json(rows, event: at) : EntriesReport.text(rows), to: output)
+    }
+}
