@@ -37,8 +37,5 @@ let package = Package(
         ),
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay"]),
-        .testTarget(name: "ChecksTests", dependencies: ["Checks"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports"],
-                    resources: []),
     ]
 )
