@@ -36,6 +36,6 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat"]),
-        .testTarget(name: "ReplayTests", dependencies: ["Replay"]),
+        .testTarget(name: "ReplayTests", dependencies: ["Replay", "Reports"]),
     ]
 )

@@ -66,9 +66,9 @@ public enum Layout {
     ///
     /// | PGTT | val[0] | val[1] | val[2] |
     /// | --- | --- | --- | --- |
-    /// | 1 first-stage | P, FPD, PGTT | DID, PWSNP, PGSNP | SRE, FLPM, FLPTPTR |
+    /// | 1 first-stage | P, FPD, PGTT | DID, PWSNP, PGSNP | SRE, FLPM, WPE, EAFE, FLPTPTR |
     /// | 2 second-stage | P, FPD, AW, PGTT, SSADE, SLPTPTR | DID, PWSNP, PGSNP | - |
-    /// | 3 nested | all of the above | DID, PWSNP, PGSNP | SRE, FLPM, FLPTPTR |
+    /// | 3 nested | all of the above | DID, PWSNP, PGSNP | SRE, FLPM, WPE, EAFE, FLPTPTR |
     /// | 4 pass-through | P, FPD, AW, PGTT | DID, PGSNP | - |
     ///
     /// Other PGTT values are reserved: every field counts, so any change is
@@ -80,7 +80,9 @@ public enum Layout {
         let secondStage: UInt64 = pointerMask | 0x200     // SLPTPTR 63:12, SSADE 9
         let did: UInt64 = 0xffff                          // DID 15:0
         let snoop: UInt64 = 1 << 23 | 1 << 24             // PWSNP 23, PGSNP 24
-        let firstStage: UInt64 = pointerMask | 0xc | 0x1  // FLPTPTR 63:12, FLPM 3:2, SRE 0
+        // FLPTPTR 63:12, EAFE 7, WPE 4, FLPM 3:2, SRE 0 (pasid.h pasid_set_flptr,
+        // pasid_set_eafe, pasid_set_wpe, pasid_set_flpm, pasid_set_sre).
+        let firstStage: UInt64 = pointerMask | 1 << 7 | 1 << 4 | 0xc | 0x1
         switch pgtt {
         case 1:
             mask[0] = common0

@@ -124,16 +124,24 @@ public struct Replayer: Sendable {
     private var anyNonCoherent = false
 
     private var unitIndex: [Symbol: Int] = [:]
+    // Tables by id; the ids of unlinked tables are reused, so these arrays
+    // grow with the tables reachable at once, not with the events.
     private var tables: [TableInstance?] = []
+    private var freeTableIDs: [Int] = []
+    private var unlinkedTableIDs: [Int] = []
     private var tableRefs: [Int] = []
     private var tableChildren: [[Int: [Int]]] = []
     private var tableEntryRecords: [[Int: Int]] = []
     private var liveTables: [TableInstance.Key: Int] = [:]
+    private var liveSlots: [TableInstance.Slot: [Int]] = [:]
     private var liveTableCount = 0
     private var pageTables: [UInt64: [Int]] = [:]
     private var largeTables: [Int] = []
     private var recordOfIdentity: [EntryIdentity: Int] = [:]
     private var hits: [(table: Int, index: Int)] = []
+    // Values of the entries hit, before the event: reused, so an event
+    // allocates nothing.
+    private var beforeValues: [EntryValue] = []
     private var touches: [EntryTouch] = []
     private let fileName: String
 
@@ -148,6 +156,10 @@ public struct Replayer: Sendable {
     public mutating func apply(_ event: TraceEvent, symbols: SymbolTable) throws(TraceError) -> ReplayStep {
         eventCount += 1
         touches.removeAll(keepingCapacity: true)
+        if !unlinkedTableIDs.isEmpty {
+            freeTableIDs.append(contentsOf: unlinkedTableIDs)
+            unlinkedTableIDs.removeAll(keepingCapacity: true)
+        }
         switch event.payload {
         case .iommu(let declaration):
             let u = try unit(declaration.id, symbols, event)
@@ -198,14 +210,36 @@ public struct Replayer: Sendable {
 
     // MARK: - Memory events
 
+    /// Memory before the trace: exposes nothing (no touch), but a pointer it
+    /// writes into a reachable table links what it points to.
     private mutating func applyInit(_ write: MemoryWrite, _ event: TraceEvent) throws(TraceError) {
         findHits(write.addr, UInt64(write.size))
-        let before = hits.map { deviceEntry($0.table, $0.index) }
-        memory.write(addr: write.addr, size: Int(write.size), value: write.value)
-        if anyNonCoherent { deviceMemory.write(addr: write.addr, size: Int(write.size), value: write.value) }
+        if hits.isEmpty {
+            initialize(write)
+            return
+        }
+        beforeValues.removeAll(keepingCapacity: true)
+        for hit in hits { beforeValues.append(deviceEntry(hit.table, hit.index)) }
+        initialize(write)
         let current = hits
-        for (k, hit) in current.enumerated() {
-            try relink(hit.table, hit.index, before[k], deviceEntry(hit.table, hit.index), event)
+        for k in current.indices {
+            let hit = current[k]
+            let before = beforeValues[k]
+            try relink(hit.table, hit.index, before, deviceEntry(hit.table, hit.index), event)
+        }
+    }
+
+    /// Writes memory as it was before the trace, for the CPU and the units
+    /// alike. A device page that does not exist reads from CPU memory, so only
+    /// existing ones need the bytes.
+    private mutating func initialize(_ write: MemoryWrite) {
+        memory.write(addr: write.addr, size: Int(write.size), value: write.value)
+        guard anyNonCoherent else { return }
+        var v = write.value
+        for i in 0..<UInt64(write.size) {
+            let a = write.addr &+ i
+            if deviceMemory.hasPage(a) { deviceMemory.write(addr: a, size: 1, value: v & 0xff) }
+            v >>= 8
         }
     }
 
@@ -217,59 +251,68 @@ public struct Replayer: Sendable {
             return
         }
         let current = hits
-        var before: [EntryValue] = []
-        before.reserveCapacity(current.count)
-        for hit in current { before.append(cpuEntry(hit.table, hit.index)) }
+        beforeValues.removeAll(keepingCapacity: true)
+        for hit in current { beforeValues.append(cpuEntry(hit.table, hit.index)) }
         memory.write(addr: write.addr, size: Int(write.size), value: write.value)
-        for (k, hit) in current.enumerated() {
+        for k in current.indices {
+            let hit = current[k]
+            let before = beforeValues[k]
+            // An earlier hit's relink may have unlinked this table.
             guard let table = tables[hit.table] else { continue }
             let after = cpuEntry(hit.table, hit.index)
             let coherent = units[table.unit].coherent
             let device = coherent ? after : deviceEntry(hit.table, hit.index)
             let record = try entryRecord(hit.table, hit.index, event)
             entries[record].lastEvent = eventCount
-            if after != before[k] {
+            if after != before {
                 entries[record].changes += 1
-                if keepHistory { entries[record].history.append(EntryChange(event: eventCount, before: before[k], after: after)) }
+                if keepHistory { entries[record].history.append(EntryChange(event: eventCount, before: before, after: after)) }
             }
             touches.append(EntryTouch(entry: record, bytes: byteRange(table, hit.index, write.addr, UInt64(write.size)),
-                                      before: before[k], after: after, device: device))
-            if coherent { try relink(hit.table, hit.index, before[k], after, event) }
+                                      before: before, after: after, device: device))
+        }
+        // Relink after attributing: the store hit every entry it covers, even
+        // one whose table its own pointer change unlinks.
+        for k in current.indices {
+            let hit = current[k]
+            guard let table = tables[hit.table], units[table.unit].coherent else { continue }
+            let before = beforeValues[k]
+            try relink(hit.table, hit.index, before, cpuEntry(hit.table, hit.index), event)
         }
     }
 
     private mutating func applyFlush(_ flush: CacheFlush, _ event: TraceEvent) throws(TraceError) {
+        // Whole 64-byte lines reach memory.
+        let first = flush.addr & ~63
+        let last = (flush.addr &+ max(flush.size, 1) &- 1) | 63
+        let size = last &- first &+ 1
         guard anyNonCoherent else {
-            findHits(flush.addr, flush.size)
+            findHits(first, size)
             try touchForRead(event, unitFilter: nil, nonCoherentOnly: false)
             return
         }
-        // Whole 64-byte lines reach memory.
-        let first = flush.addr & ~63
-        let last = (flush.addr &+ flush.size &- 1) | 63
-        let size = last &- first &+ 1
         findHits(first, size)
         let current = hits
-        var before: [EntryValue] = []
-        for hit in current { before.append(deviceEntry(hit.table, hit.index)) }
+        beforeValues.removeAll(keepingCapacity: true)
+        for hit in current { beforeValues.append(deviceEntry(hit.table, hit.index)) }
         deviceMemory.copy(from: memory, addr: first, size: Int(min(size, TraceLimits.maxAccessSize + 128)))
-        for (k, hit) in current.enumerated() {
-            guard let table = tables[hit.table], !units[table.unit].coherent else { continue }
-            let device = deviceEntry(hit.table, hit.index)
+        for k in current.indices {
+            let hit = current[k]
+            guard let table = tables[hit.table] else { continue }
             let record = try entryRecord(hit.table, hit.index, event)
             entries[record].lastEvent = eventCount
             let cpu = cpuEntry(hit.table, hit.index)
+            // Coherent units' entries are reported too: a flush is harmless there.
+            let coherent = units[table.unit].coherent
+            let device = coherent ? cpu : deviceEntry(hit.table, hit.index)
             touches.append(EntryTouch(entry: record, bytes: byteRange(table, hit.index, first, size),
                                       before: cpu, after: cpu, device: device))
-            try relink(hit.table, hit.index, before[k], device, event)
         }
-        // Coherent units' entries are reported too: a flush is harmless there.
-        for hit in current {
-            guard let table = tables[hit.table], units[table.unit].coherent else { continue }
-            let record = try entryRecord(hit.table, hit.index, event)
-            let cpu = cpuEntry(hit.table, hit.index)
-            touches.append(EntryTouch(entry: record, bytes: byteRange(table, hit.index, first, size),
-                                      before: cpu, after: cpu, device: cpu))
+        for k in current.indices {
+            let hit = current[k]
+            guard let table = tables[hit.table], !units[table.unit].coherent else { continue }
+            let before = beforeValues[k]
+            try relink(hit.table, hit.index, before, deviceEntry(hit.table, hit.index), event)
         }
     }
 
@@ -304,7 +347,9 @@ public struct Replayer: Sendable {
             let bytes: Range<Int>
             switch event.payload {
             case .fetch(let r): bytes = byteRange(table, hit.index, r.addr, r.size)
-            case .flush(let f): bytes = byteRange(table, hit.index, f.addr, f.size)
+            case .flush(let f):
+                let first = f.addr & ~63
+                bytes = byteRange(table, hit.index, first, ((f.addr &+ max(f.size, 1) &- 1) | 63) &- first &+ 1)
             default: bytes = 0..<table.entrySize
             }
             touches.append(EntryTouch(entry: record, bytes: bytes, before: cpu, after: cpu, device: device))
@@ -423,7 +468,12 @@ public struct Replayer: Sendable {
         let lastPage = end >> 12
         while true {
             if let list = pageTables[page] {
-                for t in list { addHits(t, addr, end) }
+                for t in list {
+                    // A table on several pages is in each page's list; its
+                    // hits are the same from every page.
+                    if page != addr >> 12, hits.contains(where: { $0.table == t }) { continue }
+                    addHits(t, addr, end)
+                }
             }
             if page == lastPage { break }
             page &+= 1
@@ -439,27 +489,34 @@ public struct Replayer: Sendable {
         let hi = min(end, tableEnd)
         let first = Int((lo - table.base) / UInt64(table.entrySize))
         let last = Int((hi - table.base) / UInt64(table.entrySize))
-        for index in first...last where !hits.contains(where: { $0.table == t && $0.index == index }) {
-            hits.append((t, index))
-        }
+        for index in first...last { hits.append((t, index)) }
     }
 
     private mutating func link(_ table: TableInstance, _ event: TraceEvent) throws(TraceError) -> Int {
         let key = table.key
         if let existing = liveTables[key] {
             tableRefs[existing] += 1
+            if table.declared { tables[existing]?.declared = true }
             return existing
         }
         guard liveTableCount < Self.maxTables else {
             throw TraceError(file: fileName, location: .line(event.line, column: 1),
                              message: "more than \(Self.maxTables) tables reachable at once")
         }
-        let id = tables.count
-        tables.append(table)
-        tableRefs.append(1)
-        tableChildren.append([:])
-        tableEntryRecords.append([:])
+        let id: Int
+        if let free = freeTableIDs.popLast() {
+            id = free
+            tables[id] = table
+            tableRefs[id] = 1
+        } else {
+            id = tables.count
+            tables.append(table)
+            tableRefs.append(1)
+            tableChildren.append([:])
+            tableEntryRecords.append([:])
+        }
         liveTables[key] = id
+        liveSlots[table.slot, default: []].append(id)
         liveTableCount += 1
         let firstPage = table.base >> 12
         let lastPage = (table.base &+ (table.byteCount - 1)) >> 12
@@ -487,9 +544,9 @@ public struct Replayer: Sendable {
     }
 
     private mutating func unlink(_ id: Int) {
-        guard tables[id] != nil, !(tables[id]?.declared ?? false) else { return }
+        guard let table = tables[id], !table.declared else { return }
         tableRefs[id] -= 1
-        guard tableRefs[id] == 0, let table = tables[id] else { return }
+        guard tableRefs[id] == 0 else { return }
         liveTables[table.key] = nil
         liveTableCount -= 1
         let firstPage = table.base >> 12
@@ -502,11 +559,26 @@ public struct Replayer: Sendable {
                 if pageTables[page]?.isEmpty == true { pageTables[page] = nil }
             }
         }
-        for record in tableEntryRecords[id].values { entries[record].reachable = false }
+        let slot = table.slot
+        liveSlots[slot]?.removeAll { $0 == id }
+        let others = liveSlots[slot] ?? []
+        if others.isEmpty { liveSlots[slot] = nil }
+        // An entry whose identity another live table still gives (the new
+        // table of a device being moved) stays reachable, at its new address.
+        for (index, record) in tableEntryRecords[id] {
+            if let other = others.first(where: { index < tables[$0]!.count }), let t = tables[other] {
+                tableEntryRecords[other][index] = record
+                entries[record].addr = t.entryAddress(index)
+            } else {
+                entries[record].reachable = false
+            }
+        }
         let children = tableChildren[id]
         tables[id] = nil
         tableChildren[id] = [:]
         tableEntryRecords[id] = [:]
+        // Reused from the next event on: within one event, an id names one table.
+        unlinkedTableIDs.append(id)
         for list in children.values { for child in list { unlink(child) } }
     }
 
@@ -523,6 +595,10 @@ public struct Replayer: Sendable {
         for child in old { unlink(child) }
         tableChildren[id][index] = linked.isEmpty ? nil : linked
     }
+
+    /// Table slots ever allocated (reachable ones and reusable ones): bounded
+    /// by the tables reachable at once, not by the events.
+    var tableSlotsAllocated: Int { tables.count }
 
     /// Every reachable table.
     public var reachableTables: [TableInstance] { tables.compactMap { $0 } }

@@ -36,11 +36,30 @@ public struct TableInstance: Sendable {
     /// Address of entry `index`.
     public func entryAddress(_ index: Int) -> UInt64 { base &+ UInt64(index) * UInt64(entrySize) }
 
+    /// What makes two instances the same table: the same memory read as the
+    /// same entries with the same identities. The count is part of it: a
+    /// PASID directory resized by PDTS is another table.
     struct Key: Hashable {
-        var unit: Int, kind: EntryKind, base: UInt64, bus: UInt8, devfnBase: Int, sid: UInt16, pasidBase: UInt32
+        var unit: Int, kind: EntryKind, base: UInt64, count: Int, entrySize: Int
+        var bus: UInt8, devfnBase: Int, sid: UInt16, pasidBase: UInt32
     }
 
-    var key: Key { Key(unit: unit, kind: kind, base: base, bus: bus, devfnBase: devfnBase, sid: sid, pasidBase: pasidBase) }
+    var key: Key {
+        Key(unit: unit, kind: kind, base: base, count: count, entrySize: entrySize,
+            bus: bus, devfnBase: devfnBase, sid: sid, pasidBase: pasidBase)
+    }
+
+    /// What the identities of the table's entries depend on: instances with
+    /// the same slot (say the old and the new PASID table of a device being
+    /// moved) give entry `i` the same identity.
+    struct Slot: Hashable {
+        var unit: Int, kind: EntryKind, bus: UInt8, devfnBase: Int, sid: UInt16, pasidBase: UInt32, label: String?
+    }
+
+    var slot: Slot {
+        Slot(unit: unit, kind: kind, bus: bus, devfnBase: devfnBase, sid: sid, pasidBase: pasidBase,
+             label: kind == .generic ? (label ?? hex(base)) : nil)
+    }
 
     /// The identity of entry `index`, for a unit named `unitName`.
     public func identity(_ index: Int, unitName: String) -> EntryIdentity {

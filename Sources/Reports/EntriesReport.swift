@@ -51,10 +51,19 @@ public enum EntriesReport {
 
     /// Every reachable non-zero entry as the unit would see it now,
     /// optionally only the one named `identity`.
+    ///
+    /// An entry asked for by name is shown even when it is zero, as long as
+    /// it is reachable.
     public static func stateRows(_ replay: Replayer, identity: EntryIdentity? = nil) -> [Row] {
-        replay.visibleEntries().filter { identity == nil || $0.identity == identity }.map {
+        let rows = replay.visibleEntries().filter { identity == nil || $0.identity == identity }.map {
             row(identity: $0.identity, addr: $0.addr, value: $0.value, size: $0.size, mode: $0.mode, updates: nil)
         }
+        if let identity, rows.isEmpty, let i = replay.entry(identity: identity), replay.entries[i].reachable {
+            let e = replay.entries[i]
+            return [row(identity: e.identity, addr: e.addr, value: replay.deviceValue(of: i), size: e.size,
+                        mode: e.mode, updates: nil)]
+        }
+        return rows
     }
 
     /// One line per entry: identity, address, updates, words, fields.

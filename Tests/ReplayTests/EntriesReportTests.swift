@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+import TraceFormat
+import Replay
+import Reports
+
+let sample = onDmar0("""
+    root addr=0x1000 mode=scalable
+    store addr=0x1000 size=8 value=0x2001
+    store addr=0x2200 size=8 value=0x3001
+    store addr=0x2208 size=8 value=0x0
+    store addr=0x3000 size=8 value=0x4001
+    store addr=0x4140 size=8 value=0xa089
+    store addr=0x4148 size=8 value=0x1800005
+    store addr=0x4140 size=8 value=0xa08b
+    """)
+
+@Suite("hitless entries and hitless state")
+struct EntriesReportTests {
+    @Test func entriesListsEveryTouchedEntryWithItsUpdatesAndFinalFields() throws {
+        let r = try replay("iommu id=dmar0\n" + sample)
+        let rows = EntriesReport.entryRows(r)
+        #expect(rows.map(\.identity) == ["dmar0 root 00", "dmar0 sm-context 00:02.0", "dmar0 pasid-dir 00:02.0/0",
+                                         "dmar0 pasid 00:02.0/5"])
+        let pasid = try #require(rows.last)
+        #expect(pasid.updates == 3)
+        #expect(pasid.addr == "0x4140")
+        #expect(pasid.fields["PGTT"] == 2 && pasid.fields["DID"] == 5 && pasid.fields["FPD"] == 1)
+        #expect(pasid.fields["PWSNP"] == 1 && pasid.fields["PGSNP"] == 1 && pasid.fields["SLPTPTR"] == 0xa000)
+        #expect(rows[1].fields["PASIDDIRPTR"] == 0x3000)
+        // The store of zero to the context's hi word changed nothing.
+        #expect(rows[1].updates == 1)
+    }
+
+    @Test func stateShowsTheEntriesJustAfterTheEvent() throws {
+        let r = try Replayer.run(TraceReader(text: "iommu id=dmar0\n" + sample), stopAfter: 7)
+        let rows = EntriesReport.stateRows(r, identity: EntryIdentity(parsing: "dmar0 pasid 00:02.0/5"))
+        #expect(rows.count == 1)
+        #expect(rows.first?.fields["P"] == 1 && rows.first?.fields["DID"] == 0 && rows.first?.fields["AW"] == 2)
+        #expect(rows.first?.words.prefix(2) == ["0xa089", "0x0"])
+    }
+
+    @Test func stateShowsANamedEntryEvenWhenItIsZero() throws {
+        let r = try Replayer.run(TraceReader(text: "iommu id=dmar0\n" + sample + "\nstore addr=0x4140 size=8 value=0x0\nstore addr=0x4148 size=8 value=0x0"))
+        let rows = EntriesReport.stateRows(r, identity: EntryIdentity(parsing: "dmar0 pasid 00:02.0/5"))
+        #expect(rows.first?.summary.hasPrefix("P=0") == true)
+    }
+
+    @Test func jsonCarriesTheSameRows() throws {
+        let r = try replay("iommu id=dmar0\n" + sample)
+        let text = try EntriesReport.json(EntriesReport.entryRows(r))
+        struct Document: Decodable { var version: Int; var entries: [EntriesReport.Row] }
+        let doc = try JSONDecoder().decode(Document.self, from: Data(text.utf8))
+        #expect(doc.version == 1 && doc.entries == EntriesReport.entryRows(r))
+    }
+
+    @Test func textHasOneBlockPerEntry() throws {
+        let r = try replay("iommu id=dmar0\n" + sample)
+        let text = EntriesReport.text(EntriesReport.entryRows(r))
+        #expect(text.contains("dmar0 pasid 00:02.0/5  @0x4140  3 updates\n"))
+        #expect(text.contains("P=1 FPD=1 AW=2 PGTT=2 SSADE=0 SLPTPTR=0xa000 DID=0x5 PWSNP=1 PGSNP=1"))
+    }
+}
+
+/// The `hitless` binary of the build that runs these tests: the package's
+/// `.build*/debug/hitless` (whatever the scratch path), newest first.
+let hitlessBinary: URL? = {
+    var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    while dir.path != "/" && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
+        dir = dir.deletingLastPathComponent()
+    }
+    let scratch = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+    let candidates = scratch.filter { $0.hasPrefix(".build") }.map { dir.appendingPathComponent($0).appendingPathComponent("debug/hitless") }
+        .filter { FileManager.default.isExecutableFile(atPath: $0.path) }
+    func modified(_ u: URL) -> Date {
+        ((try? FileManager.default.attributesOfItem(atPath: u.path))?[.modificationDate] as? Date) ?? .distantPast
+    }
+    // The test bundle sits next to the binary it was built with.
+    let bundle = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("hitless")
+    if FileManager.default.isExecutableFile(atPath: bundle.path) { return bundle }
+    return candidates.max { modified($0) < modified($1) }
+}()
+
+/// Runs the binary and returns its standard output and exit status.
+func run(_ arguments: [String]) throws -> (String, Int32) {
+    let process = Process()
+    process.executableURL = hitlessBinary
+    process.arguments = arguments
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = Pipe()
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (String(decoding: data, as: UTF8.self), process.terminationStatus)
+}
+
+@Suite("The hitless binary", .enabled(if: hitlessBinary != nil))
+struct BinaryTests {
+    func sampleFile() throws -> String {
+        let path = NSTemporaryDirectory() + "hitless-sample-\(getpid()).trace"
+        try ("iommu id=dmar0\n" + sample + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func stateAtAnEventPrintsTheDecodedEntryAsJSON() throws {
+        let (out, status) = try run(["state", try sampleFile(), "--at", "8", "--entry", "dmar0 pasid 00:02.0/5",
+                                     "--format", "json"])
+        #expect(status == 0)
+        struct Document: Decodable { var event: Int; var entries: [EntriesReport.Row] }
+        let doc = try JSONDecoder().decode(Document.self, from: Data(out.utf8))
+        #expect(doc.event == 8)
+        #expect(doc.entries.map(\.identity) == ["dmar0 pasid 00:02.0/5"])
+        #expect(doc.entries.first?.fields["DID"] == 5 && doc.entries.first?.fields["PGTT"] == 2)
+        #expect(doc.entries.first?.fields["FPD"] == 0)
+    }
+
+    @Test func entriesPrintsEveryTouchedEntry() throws {
+        let (out, status) = try run(["entries", try sampleFile()])
+        #expect(status == 0)
+        #expect(out.contains("dmar0 pasid 00:02.0/5  @0x4140  3 updates"))
+        #expect(out.contains("dmar0 sm-context 00:02.0  @0x2200  1 update\n"))
+    }
+}
