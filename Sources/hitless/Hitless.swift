@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Reports
 import TraceFormat
 
 /// The `hitless` command. Exit status: 0 clean, 1 findings (analyze, diff),
@@ -15,12 +16,11 @@ struct Hitless: ParsableCommand {
 
             Exit status: 0 no findings, 1 findings, 2 bad input or usage.
             """,
-        version: hitlessVersion,
-        subcommands: [StatsCommand.self, ConvertCommand.self, EntriesCommand.self, StateCommand.self]
+        version: toolVersion,
+        subcommands: [AnalyzeCommand.self, StatsCommand.self, ConvertCommand.self, EntriesCommand.self, StateCommand.self]
     )
 }
 
-let hitlessVersion = "0.1.0"
 
 /// Output formats most commands take.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {

@@ -1,0 +1,280 @@
+import Replay
+import TraceFormat
+
+/// How to analyze a trace.
+public struct AnalysisOptions: Sendable {
+    /// Which reorderings of stores to assume.
+    public var memoryModel: MemoryModel
+    /// Which rules to run.
+    public var rules: Set<Rule>
+
+    /// The defaults: `tso`, every rule.
+    public init(memoryModel: MemoryModel = .tso, rules: Set<Rule> = Set(Rule.allCases)) {
+        self.memoryModel = memoryModel
+        self.rules = rules
+    }
+}
+
+/// What analyzing one trace gave.
+public struct AnalysisResult: Sendable {
+    /// The trace's name as given.
+    public var trace: String
+    /// Findings, ordered by their first event, then rule and entry.
+    public var findings: [Finding]
+    /// Problems with the trace itself (recorded fetches that disagree with
+    /// replayed memory).
+    public var diagnostics: [ReplayDiagnostic]
+    /// Events read.
+    public var events: Int
+    /// Entries tracked.
+    public var entries: Int
+}
+
+/// Runs every rule of CHECKS.md over one replay pass.
+///
+/// Feed it each ``ReplayStep`` with ``observe(_:replay:)``, then call
+/// ``finish(replay:symbols:)``. The driver here follows each entry's updates
+/// (CHECKS.md, "Update"); the rule analyzers, one per file named after its
+/// rule, hook into it.
+///
+/// ```swift
+/// let result = try Analysis.run(TraceReader(path: "trace.zst"))
+/// for finding in result.findings { print(finding.rule, finding.message) }
+/// ```
+public struct Analysis {
+    /// Most changes kept per update; past it the last one is replaced and
+    /// findings say the bound was reached.
+    public static let maxChangesPerUpdate = 64
+    /// Most epochs waiting, per entry, for their updates to end.
+    static let maxPendingPerEntry = 8
+
+    let options: AnalysisOptions
+    let traceName: String
+    var tracks: [EntryTrack] = []
+    var findings: [PendingFinding] = []
+    /// Device write barriers seen, per CPU: a store's epoch is its CPU and
+    /// this count.
+    var fenceGeneration: [UInt32: Int] = [:]
+    /// Recent barriers that do not order stores for a device, per CPU.
+    var weakBarriers: [UInt32: [EventRef]] = [:]
+    /// Entries with something pending on each unit (an open update of a live
+    /// entry, a handshake, an obligation, unflushed stores), so that an
+    /// invalidation or a wait visits only them.
+    var watched: [Int: Set<Int>] = [:]
+
+    /// An analysis of the trace named `traceName`.
+    public init(traceName: String, options: AnalysisOptions = AnalysisOptions()) {
+        self.traceName = traceName
+        self.options = options
+    }
+
+    /// Reads, replays and analyzes every event of `reader` in one pass.
+    public static func run(_ reader: TraceReader, options: AnalysisOptions = AnalysisOptions()) throws(TraceError) -> AnalysisResult {
+        var replay = Replayer(fileName: reader.fileName)
+        var analysis = Analysis(traceName: reader.fileName, options: options)
+        while let event = try reader.next() {
+            let step = try replay.apply(event, symbols: reader.symbols)
+            try analysis.observe(step, replay: &replay)
+        }
+        let findings = analysis.finish(replay: replay, symbols: reader.symbols)
+        return AnalysisResult(trace: reader.fileName, findings: findings, diagnostics: replay.diagnostics,
+                              events: replay.eventCount, entries: replay.entries.count)
+    }
+
+    func enabled(_ rule: Rule) -> Bool { options.rules.contains(rule) }
+
+    /// Takes one replayed event.
+    public mutating func observe(_ step: ReplayStep, replay: inout Replayer) throws(TraceError) {
+        let event = step.event
+        let ref = EventRef(index: step.index, event: event)
+        switch event.payload {
+        case .store(let write):
+            for touch in step.touches {
+                let record = replay.entries[touch.entry]
+                let e = prepare(touch.entry, touch.before)
+                checkAlignment(write, touch, record, ref)
+                if replay.units[record.unit].coherent {
+                    guard touch.after != touch.before else { continue }
+                    var change = Change(ref: ref, before: touch.before, after: touch.after, bytes: touch.bytes)
+                    change.splits = !isSingleCopyAtomic(write, record)
+                    deviceChanged(e, change, replay)
+                } else {
+                    noteUnflushedStore(e, touch, ref, record)
+                }
+            }
+        case .flush:
+            for touch in step.touches {
+                let record = replay.entries[touch.entry]
+                guard !replay.units[record.unit].coherent else { continue }
+                let e = prepare(touch.entry, touch.device)
+                noteFlush(e, touch)
+                let before = tracks[e].device
+                guard touch.device != before else { continue }
+                deviceChanged(e, Change(ref: ref, before: before, after: touch.device, bytes: differingBytes(before, touch.device)),
+                              replay)
+            }
+        case .fetch:
+            for touch in step.touches {
+                let e = prepare(touch.entry, touch.device)
+                observeFetch(e, touch, ref, replay)
+            }
+        case .fence(let kind):
+            if kind.ordersDeviceStores {
+                fenceGeneration[event.cpu, default: 0] += 1
+            } else if kind.isWriteBarrier {
+                var recent = weakBarriers[event.cpu, default: []]
+                if recent.count == 8 { recent.removeFirst() }
+                recent.append(ref)
+                weakBarriers[event.cpu] = recent
+            }
+        case .inval(let inv):
+            guard let unit = replay.unitIndex(of: event.unit), let entries = watched[unit] else { break }
+            for e in entries.sorted() { invalidationIssued(e, inv, ref, replay) }
+        case .wait:
+            guard let unit = replay.unitIndex(of: event.unit), let entries = watched[unit] else { break }
+            for e in entries.sorted() { waitCompleted(e, ref, replay) }
+        case .begin(let addr):
+            for entry in try replay.entries(startingAt: addr, event: event) {
+                let value = replay.deviceValue(of: entry)
+                let e = prepare(entry, value)
+                if tracks[e].open != nil { endUpdate(e, new: tracks[e].device, replay) }
+                startUpdate(e, old: tracks[e].device, explicit: true, replay)
+            }
+        case .end(let addr):
+            for entry in try replay.entries(startingAt: addr, event: event) {
+                let e = prepare(entry, replay.deviceValue(of: entry))
+                guard tracks[e].open?.explicit == true else { continue }
+                endUpdate(e, new: replay.cpuValue(of: entry), replay)
+            }
+        default:
+            break
+        }
+    }
+
+    /// Makes sure entry `e` has a track; `value` is its device-visible value
+    /// when first seen.
+    mutating func prepare(_ e: Int, _ value: EntryValue) -> Int {
+        if tracks.count <= e {
+            tracks.reserveCapacity(e + 1)
+            while tracks.count <= e { tracks.append(EntryTrack()) }
+        }
+        if !tracks[e].known {
+            tracks[e].known = true
+            tracks[e].device = value
+        }
+        return e
+    }
+
+    mutating func watch(_ e: Int, _ replay: Replayer) {
+        watched[replay.entries[e].unit, default: []].insert(e)
+    }
+
+    /// Stops visiting `e` on invalidations once nothing is pending.
+    mutating func unwatchIfIdle(_ e: Int, _ replay: Replayer) {
+        let t = tracks[e]
+        let live = t.open.map { !$0.explicit && EntryShape(replay.entries[e]).isPresent($0.old) } ?? false
+        guard t.handshake == nil, t.obligation == nil, t.dirty == nil, !live else { return }
+        watched[replay.entries[e].unit]?.remove(e)
+    }
+
+    /// Ends the analysis: closes open updates and reports what was left
+    /// undone. Findings come ordered by their first event, then rule and
+    /// entry, so the same trace always gives the same report.
+    public mutating func finish(replay: Replayer, symbols: SymbolTable) -> [Finding] {
+        for e in tracks.indices where tracks[e].known {
+            if tracks[e].open != nil { endUpdate(e, new: tracks[e].device, replay) }
+            closeEpoch(e)
+            analyzePendingEpochs(e, replay, force: true)
+            closeObservation(e)
+            analyzePendingObservations(e, replay, force: true)
+            checkObligationAtEnd(e, replay)
+            checkUnflushedAtEnd(e, replay)
+        }
+        return findings.sorted { a, b in
+            (a.events.first?.ref.index ?? 0, a.rule, a.entry) < (b.events.first?.ref.index ?? 0, b.rule, b.entry)
+        }.map { $0.finding(traceName: traceName, replay: replay, symbols: symbols) }
+    }
+
+    // MARK: - Updates
+
+    /// A change of what the unit sees of an entry starts, extends or ends
+    /// updates (CHECKS.md, "Update") and feeds every analyzer.
+    mutating func deviceChanged(_ e: Int, _ change: Change, _ replay: Replayer) {
+        var change = change
+        let shape = EntryShape(replay.entries[e])
+        let usedChanged = (change.before ^ change.after) & (shape.usedBits(change.before) | shape.usedBits(change.after)) != EntryValue()
+        let wasPresent = shape.isPresent(change.before)
+        let isPresent = shape.isPresent(change.after)
+        tracks[e].device = change.after
+
+        checkHandshake(e, change, wasPresent: wasPresent, isPresent: isPresent, replay)
+
+        if tracks[e].open == nil && (usedChanged || !wasPresent) {
+            // A live entry's update starts at the first change of its used
+            // bits; a non-present entry's setup at its first change.
+            startUpdate(e, old: change.before, explicit: false, replay)
+        }
+        if let open = tracks[e].open {
+            change.serial = open.serial
+            appendChange(e, change)
+        }
+        if usedChanged { invalidationOnChange(e, change, replay) }
+        noteEpochStore(e, change, replay)
+        if wasPresent && !isPresent { startHandshake(e, change, replay) }
+
+        if let open = tracks[e].open, !open.explicit, wasPresent != isPresent {
+            // Clearing Present ends a live entry's update; setting it ends a
+            // setup, with this value as N.
+            endUpdate(e, new: change.after, replay)
+        }
+    }
+
+    mutating func startUpdate(_ e: Int, old: EntryValue, explicit: Bool, _ replay: Replayer) {
+        tracks[e].serial += 1
+        tracks[e].open = Update(serial: tracks[e].serial, old: old, explicit: explicit)
+        if explicit || EntryShape(replay.entries[e]).isPresent(old) { watch(e, replay) }
+    }
+
+    mutating func appendChange(_ e: Int, _ change: Change) {
+        guard tracks[e].open != nil else { return }
+        if tracks[e].open!.changes.count < Self.maxChangesPerUpdate {
+            tracks[e].open!.changes.append(change)
+        } else {
+            tracks[e].open!.truncated = true
+            tracks[e].open!.changes[Self.maxChangesPerUpdate - 1] = change
+        }
+    }
+
+    /// Ends the open update of `e` with N = `new` and hands it to the
+    /// analyzers that judge whole updates.
+    mutating func endUpdate(_ e: Int, new: EntryValue, _ replay: Replayer) {
+        guard let update = tracks[e].open else { return }
+        tracks[e].open = nil
+        if tracks[e].ended.count == 8 { tracks[e].ended.removeFirst() }
+        tracks[e].ended.append(EndedUpdate(serial: update.serial, old: update.old, new: new))
+        analyzeTornWindow(e, update, new: new, replay)
+        analyzePendingEpochs(e, replay, force: false)
+        analyzePendingObservations(e, replay, force: false)
+        unwatchIfIdle(e, replay)
+    }
+
+    // MARK: - Helpers
+
+    /// A store is single-copy atomic when naturally aligned and within one
+    /// chunk (CHECKS.md, "Chunk").
+    func isSingleCopyAtomic(_ write: MemoryWrite, _ record: EntryRecord) -> Bool {
+        let chunk = UInt64(max(1, record.fetchSize))
+        return write.isNaturallyAligned && write.addr / chunk == (write.addr &+ UInt64(write.size) &- 1) / chunk
+    }
+
+    /// The smallest byte range holding every byte that differs.
+    func differingBytes(_ a: EntryValue, _ b: EntryValue) -> Range<Int> {
+        let diff = a ^ b
+        var lo = 64, hi = 0
+        for i in 0..<64 where diff.byte(i) != 0 {
+            lo = min(lo, i)
+            hi = i + 1
+        }
+        return lo < hi ? lo..<hi : 0..<0
+    }
+}

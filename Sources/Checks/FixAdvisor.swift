@@ -1,0 +1,67 @@
+import Replay
+import TraceFormat
+
+/// Writes the safe sequence for an update from O to N (CHECKS.md, "Every
+/// finding carries": one 16-byte atomic store when only one chunk's used bits
+/// change; otherwise the ownership handshake).
+enum FixAdvisor {
+    /// `lo`/`hi` for 16-byte entries, `val[i]` otherwise (Linux's names).
+    static func wordName(_ i: Int, kind: EntryKind) -> String {
+        switch kind {
+        case .root, .context: i == 0 ? "lo" : "hi"
+        default: "val[\(i)]"
+        }
+    }
+
+    /// Chunks (16 bytes on VT-d) whose used bits differ between `old` and `new`.
+    static func changedChunks(kind: EntryKind, old: EntryValue, new: EntryValue, size: Int, chunk: Int,
+                              mode: TranslationMode) -> [Int] {
+        let used = Layout.usedBits(kind, old, mode: mode) | Layout.usedBits(kind, new, mode: mode)
+        let diff = (old ^ new) & used
+        let chunks = max(1, size / chunk)
+        return (0..<chunks).filter { c in
+            var mask = EntryValue()
+            for i in c * chunk..<min((c + 1) * chunk, size) { mask.setByte(i, 0xff) }
+            return (diff & mask) != EntryValue()
+        }
+    }
+
+    static func sequence(kind: EntryKind, old: EntryValue, new: EntryValue, size: Int, chunk: Int, mode: TranslationMode,
+                         coherent: Bool, cachingMode: Bool, steps: [RequiredInvalidation]) -> String {
+        let words = max(1, (size + 7) / 8)
+        let name = { (i: Int) in wordName(i, kind: kind) }
+        let flush = coherent ? "" : " clflush the entry;"
+        let invalidations = steps.isEmpty ? "invalidate the caches that may hold the entry"
+            : steps.map { "`\($0.suggestion)`" }.joined(separator: ", ")
+        let oldPresent = Layout.isPresent(kind, old)
+        let newPresent = Layout.isPresent(kind, new)
+        let changed = changedChunks(kind: kind, old: old, new: new, size: size, chunk: chunk, mode: mode)
+        if oldPresent && newPresent && changed.count == 1 && chunk == 16 {
+            let c = changed[0]
+            let lo = c * 2, hi = min(c * 2 + 1, words - 1)
+            return "Only chunk \(c) (\(name(lo))..\(name(hi))) changes used bits: write it with one aligned 16-byte store (cmpxchg16b) of \(hex(new[lo])):\(hex(new[hi])), then\(flush) \(invalidations), and wait."
+        }
+        var text: [String] = []
+        if oldPresent {
+            text.append("clear Present alone: \(name(0)) = \(hex(old[0] & ~1))")
+            text.append("dma_wmb()")
+            if !coherent { text.append("clflush the entry") }
+            text.append("invalidate with the old domain id: \(invalidations); wait for completion")
+        }
+        let others = (1..<words).filter { old[$0] != new[$0] || !oldPresent }.filter { new[$0] != 0 || old[$0] != 0 }
+        if !others.isEmpty {
+            text.append("write " + others.map { "\(name($0)) = \(hex(new[$0]))" }.joined(separator: ", "))
+        }
+        if newPresent {
+            text.append("dma_wmb()")
+            text.append("set Present last: \(name(0)) = \(hex(new[0]))")
+            if !coherent { text.append("clflush the entry") }
+            if cachingMode && !oldPresent { text.append("under caching mode, invalidate with the new domain id and wait") }
+        } else if !oldPresent {
+            text.append("(the entry stays non-present)")
+        } else {
+            if !coherent { text.append("clflush the entry") }
+        }
+        return text.enumerated().map { "\($0.offset + 1). \($0.element)" }.joined(separator: "; ")
+    }
+}

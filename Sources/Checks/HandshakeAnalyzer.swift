@@ -1,0 +1,53 @@
+import Replay
+import TraceFormat
+
+// Rule `ownership-handshake` (CHECKS.md): after Present is cleared on a live
+// entry the unit may still hold it, or be in the middle of fetching it.
+// Software owns the entry only once a covering invalidation has been issued
+// and waited for; rewriting the other words before that is the race the 2026
+// Linux teardown fixes closed.
+extension Analysis {
+    mutating func startHandshake(_ e: Int, _ change: Change, _ replay: Replayer) {
+        let covering = requirements(e, old: change.before, new: change.after, replay).first
+        tracks[e].handshake = Handshake(clear: change, serial: change.serial, covering: covering)
+        watch(e, replay)
+    }
+
+    /// Judges a change made while a handshake is in progress.
+    mutating func checkHandshake(_ e: Int, _ change: Change, wasPresent: Bool, isPresent: Bool, _ replay: Replayer) {
+        guard let handshake = tracks[e].handshake else { return }
+        if isPresent {
+            // Present is set again: the handshake was abandoned; whatever
+            // invalidation is still owed is `missing-invalidation`'s business.
+            tracks[e].handshake = nil
+            return
+        }
+        let record = replay.entries[e]
+        let shape = EntryShape(record)
+        let presentWord = shape.byteMask((shape.presentBit / 64) * 8..<(shape.presentBit / 64) * 8 + 8)
+        guard (change.before ^ change.after) & ~presentWord != EntryValue() else { return }
+        tracks[e].handshake = nil
+        let what = handshake.covering.map { "a covering \($0.name) invalidation" } ?? "a covering invalidation"
+        let state = handshake.invalidation == nil ? "before \(what) was issued and waited for"
+            : "after the invalidation at line \(handshake.invalidation!.event.line) but before a wait completed it"
+        let message = "\(entryName(record)): \(wordsText(change.bytes, kind: record.kind)) is rewritten at line \(change.ref.event.line) after Present was cleared at line \(handshake.clear.ref.event.line), \(state); the unit may still hold or be fetching the entry"
+        report(.ownershipHandshake, entry: e, serial: handshake.serial, message: message,
+               events: [(handshake.clear.ref, "clears Present"), (handshake.invalidation, "invalidation not yet waited for"),
+                        (change.ref, "rewrites \(wordsText(change.bytes, kind: record.kind)) too early")],
+               old: handshake.clear.before, new: change.after,
+               steps: requirements(e, old: handshake.clear.before, new: change.after, replay))
+    }
+
+    mutating func handshakeInvalidation(_ e: Int, _ inv: Invalidation, _ ref: EventRef) {
+        guard let handshake = tracks[e].handshake, handshake.invalidation == nil else { return }
+        if let covering = handshake.covering, covering.match(inv) != .covers { return }
+        tracks[e].handshake?.invalidation = ref
+    }
+
+    /// A wait after the covering invalidation hands the entry to software.
+    mutating func handshakeWait(_ e: Int) {
+        guard let handshake = tracks[e].handshake, handshake.invalidation != nil else { return }
+        tracks[e].handshake = nil
+        if let count = tracks[e].open?.changes.count { tracks[e].open?.ownershipCuts.append(count) }
+    }
+}

@@ -1,0 +1,155 @@
+import Replay
+import TraceFormat
+
+// Rule `missing-invalidation` (CHECKS.md): an update that changed the used
+// bits of an entry the unit may hold cached leaves an obligation: every
+// invalidation its kind requires (InvalidationRequirements), issued after
+// the last change was device-visible, with the cached entry's domain id,
+// source id and PASID, and completed by a wait, before the entry's next
+// update or the end of the trace.
+extension Analysis {
+    /// The invalidations a change of entry `e` from `old` to `new` requires.
+    func requirements(_ e: Int, old: EntryValue, new: EntryValue, _ replay: Replayer,
+                      cachingModeSetup: Bool = false) -> [RequiredInvalidation] {
+        let record = replay.entries[e]
+        // A cached present entry is tagged with its old domain id; under
+        // caching mode a new entry is announced with its new one.
+        let did = Layout.domainID(record.kind, cachingModeSetup ? new : old)
+        return InvalidationRequirements.required(for: record.identity, old: old, new: new, cachedDID: did,
+                                                 deviceTLB: deviceTLBEnabled(e, old: old, new: new, replay),
+                                                 cachingModeSetup: cachingModeSetup)
+    }
+
+    /// The device may hold translations in its own TLB (ATS): legacy context
+    /// TT = 01b, scalable context DTE, and for a PASID entry its device's
+    /// scalable context entry's DTE, read by the walk.
+    func deviceTLBEnabled(_ e: Int, old: EntryValue, new: EntryValue, _ replay: Replayer) -> Bool {
+        let record = replay.entries[e]
+        switch record.kind {
+        case .context: return old[0] >> 2 & 3 == 1 || new[0] >> 2 & 3 == 1
+        case .smContext: return (old[0] | new[0]) & 4 != 0
+        case .pasid:
+            guard let sid = record.identity.sid else { return false }
+            let unit = replay.units[record.unit]
+            guard let root = unit.root, unit.mode == .scalable else { return false }
+            let bus = UInt64(sid >> 8), devfn = UInt64(sid & 0xff)
+            let rootWord = UInt64(truncatingIfNeeded: replay.memory.read(addr: root &+ bus * 16 &+ (devfn >= 128 ? 8 : 0), size: 8))
+            guard rootWord & 1 == 1 else { return false }
+            let context = (rootWord & Layout.pointerMask) &+ (devfn & 0x7f) * 32
+            let lo = UInt64(truncatingIfNeeded: replay.memory.read(addr: context, size: 8))
+            return lo & 1 == 1 && lo & 4 != 0
+        default: return false
+        }
+    }
+
+    /// A change of used bits: opens, extends or fails an obligation.
+    mutating func invalidationOnChange(_ e: Int, _ change: Change, _ replay: Replayer) {
+        if let obligation = tracks[e].obligation, obligation.serial != change.serial {
+            reportMissingInvalidation(e, obligation, replay, cutShortBy: change)
+            tracks[e].obligation = nil
+        }
+        if var obligation = tracks[e].obligation {
+            // Invalidations must come after the last store is visible.
+            for i in obligation.steps.indices {
+                if let early = obligation.issued[i] {
+                    obligation.nearMisses.append((i, early, "the \(obligation.steps[i].name) invalidation at line \(early.event.line) came before the store at line \(change.ref.event.line)"))
+                }
+                obligation.issued[i] = nil
+                obligation.completed[i] = false
+            }
+            obligation.lastChange = change
+            if obligation.cachingModeSetup {
+                obligation.steps = requirements(e, old: obligation.old, new: change.after, replay, cachingModeSetup: true)
+            }
+            tracks[e].obligation = obligation
+            return
+        }
+        guard let update = tracks[e].open else { return }
+        let record = replay.entries[e]
+        let unit = replay.units[record.unit]
+        let shape = EntryShape(record)
+        let wasPresent = shape.isPresent(update.old)
+        guard wasPresent || tracks[e].fetchedPresent || unit.cachingMode else { return }
+        let cachingModeSetup = !wasPresent && unit.cachingMode
+        let steps = requirements(e, old: update.old, new: change.after, replay, cachingModeSetup: cachingModeSetup)
+        guard !steps.isEmpty else { return }
+        tracks[e].obligation = Obligation(serial: change.serial, old: update.old, cachingModeSetup: cachingModeSetup,
+                                          steps: steps, firstChange: change, lastChange: change,
+                                          issued: Array(repeating: nil, count: steps.count),
+                                          completed: Array(repeating: false, count: steps.count))
+        watch(e, replay)
+    }
+
+    /// An invalidation request on the entry's unit.
+    mutating func invalidationIssued(_ e: Int, _ inv: Invalidation, _ ref: EventRef, _ replay: Replayer) {
+        checkFlushBeforeInvalidation(e, inv, ref, replay)
+        handshakeInvalidation(e, inv, ref)
+        if var obligation = tracks[e].obligation {
+            for i in obligation.steps.indices where !obligation.completed[i] && obligation.issued[i] == nil {
+                switch obligation.steps[i].match(inv) {
+                case .covers: obligation.issued[i] = ref
+                case .wrongScope(let why):
+                    if obligation.nearMisses.count < 8 {
+                        obligation.nearMisses.append((i, ref, "the \(obligation.steps[i].name) invalidation at line \(ref.event.line) has \(why)"))
+                    }
+                case .unrelated: break
+                }
+            }
+            tracks[e].obligation = obligation
+        }
+        // A covering invalidation ends a live entry's in-place update, and
+        // the unit no longer holds what it fetched before.
+        let device = tracks[e].device
+        if let first = requirements(e, old: device, new: device, replay).first, first.match(inv) == .covers {
+            tracks[e].fetchedPresent = false
+            if let open = tracks[e].open, !open.explicit, EntryShape(replay.entries[e]).isPresent(open.old) {
+                endUpdate(e, new: device, replay)
+            }
+        }
+        unwatchIfIdle(e, replay)
+    }
+
+    /// A wait completes every invalidation issued before it.
+    mutating func waitCompleted(_ e: Int, _ ref: EventRef, _ replay: Replayer) {
+        handshakeWait(e)
+        if var obligation = tracks[e].obligation {
+            for i in obligation.steps.indices where obligation.issued[i] != nil { obligation.completed[i] = true }
+            tracks[e].obligation = obligation.isSatisfied ? nil : obligation
+        }
+        unwatchIfIdle(e, replay)
+    }
+
+    mutating func checkObligationAtEnd(_ e: Int, _ replay: Replayer) {
+        guard let obligation = tracks[e].obligation else { return }
+        tracks[e].obligation = nil
+        reportMissingInvalidation(e, obligation, replay, cutShortBy: nil)
+    }
+
+    private mutating func reportMissingInvalidation(_ e: Int, _ obligation: Obligation, _ replay: Replayer, cutShortBy next: Change?) {
+        let record = replay.entries[e]
+        var missing: [String] = []
+        var events: [(ref: EventRef?, role: String)] = [(obligation.firstChange.ref, "changes used bits of a cached entry")]
+        if obligation.lastChange.ref.index != obligation.firstChange.ref.index {
+            events.append((obligation.lastChange.ref, "last change of the update"))
+        }
+        for (i, step) in obligation.steps.enumerated() where !obligation.completed[i] {
+            let near = obligation.nearMisses.filter { $0.step == i }
+            if let issued = obligation.issued[i] {
+                missing.append("the \(step.name) invalidation at line \(issued.event.line) is never waited for")
+                events.append((issued, "invalidation never waited for"))
+            } else if !near.isEmpty {
+                missing += near.map(\.reason)
+                events += near.map { ($0.ref, "does not cover the entry") }
+            } else {
+                missing.append("no \(step.name) invalidation (`\(step.suggestion)`)")
+            }
+        }
+        let until = next.map { "before its next update at line \($0.ref.event.line)" } ?? "before the end of the trace"
+        if let next { events.append((next.ref, "next update")) }
+        let cached = obligation.cachingModeSetup ? "under caching mode the unit may cache it non-present"
+            : "the unit may hold it cached"
+        let message = "\(entryName(record)) changed at line \(obligation.firstChange.ref.event.line) and \(cached), but \(until): " + missing.joined(separator: "; ")
+        report(.missingInvalidation, entry: e, serial: obligation.serial, message: message, events: events,
+               old: obligation.old, new: obligation.lastChange.after, steps: obligation.steps)
+    }
+}

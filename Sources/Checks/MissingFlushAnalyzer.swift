@@ -1,0 +1,40 @@
+import Replay
+import TraceFormat
+
+// Rule `missing-flush` (CHECKS.md): a unit with `coherent=0` reads memory,
+// not CPU caches. A store to an entry reaches it only when its line is
+// flushed; an invalidation issued before that makes the unit refetch the old
+// value.
+extension Analysis {
+    mutating func noteUnflushedStore(_ e: Int, _ touch: EntryTouch, _ ref: EventRef, _ record: EntryRecord) {
+        guard touch.after != touch.device, tracks[e].dirty == nil else { return }
+        tracks[e].dirty = ref
+        watched[record.unit, default: []].insert(e)
+    }
+
+    mutating func noteFlush(_ e: Int, _ touch: EntryTouch) {
+        if touch.device == touch.after { tracks[e].dirty = nil }
+    }
+
+    /// An invalidation that concerns the entry relies on its stores being
+    /// visible.
+    mutating func checkFlushBeforeInvalidation(_ e: Int, _ inv: Invalidation, _ ref: EventRef, _ replay: Replayer) {
+        guard let dirty = tracks[e].dirty else { return }
+        let device = tracks[e].device
+        let concerned = requirements(e, old: device, new: device, replay).contains { $0.match(inv) != .unrelated }
+        guard concerned else { return }
+        let record = replay.entries[e]
+        let message = "\(entryName(record)): the store at line \(dirty.event.line) is not flushed before the invalidation at line \(ref.event.line); the unit (coherent=0) reads memory and may refetch the old value"
+        report(.missingFlush, entry: e, serial: tracks[e].open?.serial ?? tracks[e].serial + 1, message: message,
+               events: [(dirty, "store still in the CPU cache"), (ref, "invalidation relies on it")],
+               old: device, new: replay.cpuValue(of: e))
+    }
+
+    mutating func checkUnflushedAtEnd(_ e: Int, _ replay: Replayer) {
+        guard let dirty = tracks[e].dirty else { return }
+        let record = replay.entries[e]
+        let message = "\(entryName(record)): the store at line \(dirty.event.line) is never flushed; the unit (coherent=0) never sees it"
+        report(.missingFlush, entry: e, serial: tracks[e].serial + 1, message: message,
+               events: [(dirty, "store never flushed")], old: tracks[e].device, new: replay.cpuValue(of: e))
+    }
+}

@@ -1,0 +1,155 @@
+import Replay
+import TraceFormat
+
+/// One invalidation a change of a cached entry requires, and what may
+/// satisfy it.
+public struct RequiredInvalidation: Sendable, Equatable {
+    /// What a person calls the step (`PASID cache`, `IOTLB`, `device TLB`).
+    public var name: String
+    /// The types and granularities that cover it.
+    public var accepted: [(type: InvalidationType, granularities: Set<InvalidationGranularity>)]
+    /// The domain id the request must carry (the cached, old one), where the
+    /// accepted granularity names a domain.
+    public var did: UInt16?
+    /// Other domain ids that also cover (DID 0 for context entries under
+    /// caching mode, as Linux does).
+    public var alsoDID: UInt16?
+    /// The source id, for device granularity.
+    public var sid: UInt16?
+    /// The PASID, for PASID granularity.
+    public var pasid: UInt32?
+    /// How to write it in a trace or a fix.
+    public var suggestion: String
+
+    public static func == (a: RequiredInvalidation, b: RequiredInvalidation) -> Bool {
+        a.name == b.name && a.did == b.did && a.sid == b.sid && a.pasid == b.pasid
+    }
+
+    /// How an invalidation request relates to this requirement.
+    public enum Match: Equatable {
+        /// It covers the entry.
+        case covers
+        /// Right type and granularity, wrong scope (domain, source id or
+        /// PASID): the message says which.
+        case wrongScope(String)
+        /// Unrelated.
+        case unrelated
+    }
+
+    /// Whether `inv` covers this requirement.
+    public func match(_ inv: Invalidation) -> Match {
+        guard let accept = accepted.first(where: { $0.type == inv.type }) else { return .unrelated }
+        guard accept.granularities.contains(inv.granularity) else {
+            return inv.granularity == .page ? .wrongScope("page granularity, so it does not cover the whole entry") : .unrelated
+        }
+        switch inv.granularity {
+        case .global:
+            return .covers
+        case .domain:
+            guard let did, let got = inv.did else { return .covers }
+            if got == did || got == alsoDID { return .covers }
+            return .wrongScope("domain id \(got), but the cached entry is tagged with domain id \(did)")
+        case .device:
+            guard let sid, let got = inv.sid else { return .covers }
+            let mask: UInt16 = [0, 0b100, 0b110, 0b111][Int(inv.fm ?? 0) & 3]
+            if got & ~mask != sid & ~mask {
+                return .wrongScope("source id \(formatSourceID(got)), but the entry belongs to \(formatSourceID(sid))")
+            }
+            if inv.type == .context, let did, let gotDID = inv.did, gotDID != did, gotDID != alsoDID {
+                return .wrongScope("domain id \(gotDID), but the cached entry is tagged with domain id \(did)")
+            }
+            return .covers
+        case .pasid:
+            if inv.type == .pdevtlb || inv.type == .devtlb {
+                if let sid, let got = inv.sid, got != sid {
+                    return .wrongScope("source id \(formatSourceID(got)), but the entry belongs to \(formatSourceID(sid))")
+                }
+            } else if let did, let got = inv.did, got != did, got != alsoDID {
+                return .wrongScope("domain id \(got), but the cached entry is tagged with domain id \(did)")
+            }
+            if let pasid, let got = inv.pasid, got != pasid {
+                return .wrongScope("PASID \(got), but the entry is PASID \(pasid)")
+            }
+            return .covers
+        case .page:
+            return .wrongScope("page granularity, so it does not cover the whole entry")
+        }
+    }
+}
+
+/// The invalidations each kind of entry needs after a change, as data
+/// (CHECKS.md; DOMAIN.md "Invalidations").
+///
+/// | entry | in order | source |
+/// | --- | --- | --- |
+/// | legacy context | context cache (device, domain or global), IOTLB (domain or global), device TLB if TT = 01b (ATS) | VT-d 6.5 "Guidance to software for invalidations"; Linux iommu.c `domain_context_clear_one`, `context_flush` |
+/// | scalable context | context cache (device or global), PASID cache (global or the domain), IOTLB (global or domain), device TLB if DTE | VT-d 6.5; Linux iommu.c `intel_context_flush_no_pasid`, `__context_flush_dev_iotlb` |
+/// | PASID entry | PASID cache (PASID, domain or global; old DID), PASID-based IOTLB (PGTT first-stage or pass-through) or IOTLB (domain or global), PASID-based device TLB if the device's context has DTE | VT-d 6.5; Linux pasid.c `intel_pasid_tear_down_entry`, `pasid_flush_caches` |
+/// | root, PASID directory, generic | none: set once, never invalidated | Linux iommu.c `iommu_alloc_root_entry`, pasid.c `intel_pasid_get_entry` |
+public enum InvalidationRequirements {
+    /// What must follow a change from `old` to `new` of entry `identity`.
+    ///
+    /// - Parameters:
+    ///   - cachedDID: the domain id the unit tagged the cached entry with.
+    ///   - deviceTLB: the device has ATS enabled.
+    ///   - cachingModeSetup: a non-present entry became present under
+    ///     caching mode (context cache may then name DID 0).
+    public static func required(for identity: EntryIdentity, old: EntryValue, new: EntryValue, cachedDID: UInt16?,
+                                deviceTLB: Bool, cachingModeSetup: Bool) -> [RequiredInvalidation] {
+        let sid = identity.sid
+        switch identity.kind {
+        case .context:
+            var steps = [
+                RequiredInvalidation(name: "context cache", accepted: [(.context, [.device, .domain, .global])],
+                                     did: cachedDID, alsoDID: cachingModeSetup ? 0 : nil, sid: sid,
+                                     suggestion: "inval type=context gran=device did=\(cachedDID ?? 0) sid=\(formatSourceID(sid ?? 0))"),
+                RequiredInvalidation(name: "IOTLB", accepted: [(.iotlb, [.domain, .global])], did: cachedDID,
+                                     suggestion: "inval type=iotlb gran=domain did=\(cachedDID ?? 0)"),
+            ]
+            if deviceTLB {
+                steps.append(RequiredInvalidation(name: "device TLB", accepted: [(.devtlb, [.device]), (.pdevtlb, [.device, .pasid])],
+                                                  sid: sid, suggestion: "inval type=devtlb gran=device sid=\(formatSourceID(sid ?? 0))"))
+            }
+            return steps
+        case .smContext:
+            var steps = [
+                RequiredInvalidation(name: "context cache", accepted: [(.context, [.device, .global])], sid: sid,
+                                     suggestion: "inval type=context gran=device did=0 sid=\(formatSourceID(sid ?? 0))"),
+                RequiredInvalidation(name: "PASID cache", accepted: [(.pasid, [.global, .domain])],
+                                     suggestion: "inval type=pasid gran=global"),
+                RequiredInvalidation(name: "IOTLB", accepted: [(.iotlb, [.global, .domain]), (.piotlb, [.pasid])],
+                                     suggestion: "inval type=iotlb gran=global"),
+            ]
+            if deviceTLB {
+                steps.append(RequiredInvalidation(name: "device TLB", accepted: [(.devtlb, [.device]), (.pdevtlb, [.device, .pasid])],
+                                                  sid: sid, suggestion: "inval type=devtlb gran=device sid=\(formatSourceID(sid ?? 0))"))
+            }
+            return steps
+        case .pasid:
+            let pasid = identity.pasid ?? 0
+            let did = cachedDID ?? 0
+            let pgtt = Layout.pgtt(old[0] & 1 == 1 ? old : new)
+            var iotlb: [(type: InvalidationType, granularities: Set<InvalidationGranularity>)] = [(.iotlb, [.domain, .global])]
+            // Linux pasid_flush_caches(): under caching mode a new entry is
+            // announced with a PASID-based IOTLB flush whatever its PGTT.
+            let pasidBased = pgtt == 1 || pgtt == 4 || cachingModeSetup
+            if pasidBased { iotlb.insert((.piotlb, [.pasid]), at: 0) }
+            var steps = [
+                RequiredInvalidation(name: "PASID cache", accepted: [(.pasid, [.pasid, .domain, .global])], did: did,
+                                     pasid: pasid, suggestion: "inval type=pasid gran=pasid did=\(did) pasid=\(pasid)"),
+                RequiredInvalidation(name: pasidBased ? "PASID-based IOTLB" : "IOTLB", accepted: iotlb, did: did,
+                                     pasid: pasid,
+                                     suggestion: pasidBased ? "inval type=piotlb gran=pasid did=\(did) pasid=\(pasid)"
+                                         : "inval type=iotlb gran=domain did=\(did)"),
+            ]
+            if deviceTLB {
+                steps.append(RequiredInvalidation(name: "device TLB", accepted: [(.pdevtlb, [.pasid, .device]), (.devtlb, [.device])],
+                                                  sid: sid, pasid: pasid,
+                                                  suggestion: "inval type=pdevtlb gran=pasid sid=\(formatSourceID(sid ?? 0)) pasid=\(pasid)"))
+            }
+            return steps
+        case .root, .pasidDirectory, .generic:
+            return []
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import Replay
+import TraceFormat
+
+// Rule `torn-read` (CHECKS.md): a recorded `fetch` read a torn state. A fetch
+// sequence starts with a read of the chunk holding Present and takes the
+// other chunks read after it; it is judged against the values the software
+// meant once the updates it overlapped have ended.
+extension Analysis {
+    mutating func observeFetch(_ e: Int, _ touch: EntryTouch, _ ref: EventRef, _ replay: Replayer) {
+        guard !touch.bytes.isEmpty else { return }
+        let shape = EntryShape(replay.entries[e])
+        let mask = shape.byteMask(touch.bytes)
+        let serialNow = tracks[e].open?.serial ?? tracks[e].serial
+        let presentRange = shape.presentChunk * shape.chunk..<min((shape.presentChunk + 1) * shape.chunk, shape.size)
+        if touch.bytes.overlaps(presentRange) {
+            closeObservation(e)
+            analyzePendingObservations(e, replay, force: false)
+            if shape.isPresent(touch.device) { tracks[e].fetchedPresent = true }
+            tracks[e].observation = Observation(value: touch.device & mask, seen: mask, fetches: [ref],
+                                                firstSerial: tracks[e].open?.serial ?? tracks[e].serial + 1,
+                                                lastSerial: serialNow)
+        } else if tracks[e].observation != nil {
+            let fresh = mask & ~tracks[e].observation!.seen
+            tracks[e].observation!.value = tracks[e].observation!.value | (touch.device & fresh)
+            tracks[e].observation!.seen = tracks[e].observation!.seen | fresh
+            if tracks[e].observation!.fetches.count < 16 { tracks[e].observation!.fetches.append(ref) }
+            tracks[e].observation!.lastSerial = serialNow
+        }
+    }
+
+    /// Ends the current fetch sequence; it waits for its updates to end.
+    /// Sequences that overlapped no update read a settled value.
+    mutating func closeObservation(_ e: Int) {
+        guard let observation = tracks[e].observation else { return }
+        tracks[e].observation = nil
+        guard observation.firstSerial <= observation.lastSerial else { return }
+        if tracks[e].pendingObservations.count == Self.maxPendingPerEntry { tracks[e].pendingObservations.removeFirst() }
+        tracks[e].pendingObservations.append(observation)
+    }
+
+    mutating func analyzePendingObservations(_ e: Int, _ replay: Replayer, force: Bool) {
+        while let observation = tracks[e].pendingObservations.first {
+            guard force || tracks[e].hasEnded(observation.lastSerial) else { return }
+            tracks[e].pendingObservations.removeFirst()
+            judge(e, observation, replay)
+        }
+    }
+
+    private mutating func judge(_ e: Int, _ observation: Observation, _ replay: Replayer) {
+        let record = replay.entries[e]
+        let shape = EntryShape(record)
+        let meant = tracks[e].meantValues(observation.firstSerial, observation.lastSerial)
+        guard shape.isPresent(observation.value), !meant.isEmpty,
+              !shape.matchesMeant(observation.value, meant, seen: observation.seen) else { return }
+        let update = tracks[e].endedUpdate(observation.firstSerial)
+        let old = update?.old ?? meant[0]
+        let new = update?.new ?? meant[meant.count - 1]
+        let lines = observation.fetches.map { String($0.event.line) }.joined(separator: ", ")
+        let message = "the unit fetched a torn \(entryName(record)) (fetch at line \(lines)): a present mix of old and new words that software never meant"
+        report(.tornRead, entry: e, serial: observation.firstSerial, message: message,
+               events: observation.fetches.map { ($0, "fetch saw a torn state") }, old: old, exposed: observation.value,
+               new: new, steps: requirements(e, old: old, new: new, replay))
+    }
+}

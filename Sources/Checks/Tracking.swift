@@ -1,0 +1,154 @@
+import Replay
+import TraceFormat
+
+/// An event as the analyzers remember it: its position and the event.
+struct EventRef {
+    /// The event's 1-based position in the trace.
+    var index: Int
+    var event: TraceEvent
+}
+
+/// A change of what the unit sees of an entry: a store on a coherent unit, a
+/// flush on a non-coherent one.
+struct Change {
+    var ref: EventRef
+    /// The entry before and after, as the unit sees it.
+    var before: EntryValue
+    var after: EntryValue
+    /// The bytes of the entry the event wrote.
+    var bytes: Range<Int>
+    /// The update the change belongs to (0: none, an unused-bits change of a
+    /// live entry).
+    var serial = 0
+    /// The store was not single-copy atomic (unaligned or crossing a chunk).
+    var splits = false
+}
+
+/// One update of one entry, from O to N (CHECKS.md, "Update").
+struct Update {
+    /// Serial number of the update within its entry, from 1.
+    var serial: Int
+    /// O: the value before the first change.
+    var old: EntryValue
+    /// The device-visible changes, in order (at most
+    /// ``Analysis/maxChangesPerUpdate``; later ones replace the last).
+    var changes: [Change] = []
+    /// True when a `begin` opened it: only `end` closes it.
+    var explicit: Bool
+    /// More changes happened than are kept.
+    var truncated = false
+    /// Indices into ``changes`` after which the unit cannot be in the middle
+    /// of an earlier fetch: Present was clear and a covering invalidation
+    /// completed (the ownership point of the handshake).
+    var ownershipCuts: [Int] = []
+}
+
+/// O and N of an update that has ended.
+struct EndedUpdate {
+    var serial: Int
+    var old: EntryValue
+    var new: EntryValue
+}
+
+/// Stores to one entry between two device write barriers of one CPU: under
+/// the weak model they may reach the unit in any order.
+struct Epoch {
+    var cpu: UInt32
+    var generation: Int
+    /// The device-visible value before the epoch's first store.
+    var base: EntryValue
+    var changes: [Change] = []
+}
+
+/// A recorded fetch sequence: the chunk holding Present, then others.
+struct Observation {
+    /// What the unit read, in the bytes of ``seen``.
+    var value = EntryValue()
+    var seen = EntryValue()
+    var fetches: [EventRef] = []
+    /// The first and last update the fetches may have overlapped.
+    var firstSerial: Int
+    var lastSerial: Int
+}
+
+/// Present was cleared on a live entry: until a covering invalidation has
+/// been issued and waited for, the unit may still be fetching it.
+struct Handshake {
+    var clear: Change
+    var serial: Int
+    /// The requirement whose invalidation hands the entry to software.
+    var covering: RequiredInvalidation?
+    var invalidation: EventRef?
+}
+
+/// What an update of a cached entry leaves to do: the invalidations its kind
+/// requires, each issued after the last change and completed by a wait.
+struct Obligation {
+    var serial: Int
+    var old: EntryValue
+    var cachingModeSetup: Bool
+    var steps: [RequiredInvalidation]
+    /// The first change of the update that changed used bits, and the last.
+    var firstChange: Change
+    var lastChange: Change
+    /// Per step: the covering invalidation issued after the last change.
+    var issued: [EventRef?]
+    /// Per step: a wait followed it.
+    var completed: [Bool]
+    /// Invalidations that nearly covered a step, with the reason they did
+    /// not (wrong domain, issued before the store, never waited for).
+    var nearMisses: [(step: Int, ref: EventRef, reason: String)] = []
+
+    var isSatisfied: Bool { completed.allSatisfy { $0 } }
+}
+
+/// Everything the analyzers keep about one entry. Kept small: most entries
+/// hold nothing but their last device-visible value.
+struct EntryTrack {
+    /// The unit's view of the entry after the last event.
+    var device = EntryValue()
+    var known = false
+    /// Updates started so far.
+    var serial = 0
+    var open: Update?
+    /// The last few ended updates, newest last.
+    var ended: [EndedUpdate] = []
+    var epoch: Epoch?
+    var pendingEpochs: [Epoch] = []
+    var observation: Observation?
+    var pendingObservations: [Observation] = []
+    var handshake: Handshake?
+    var obligation: Obligation?
+    /// The unit fetched the entry while present since the last covering
+    /// invalidation (CHECKS.md, "may be cached").
+    var fetchedPresent = false
+    /// The first store not yet flushed (non-coherent units).
+    var dirty: EventRef?
+    /// Updates found torn in program order (recent ones).
+    var tornInOrder: [Int] = []
+    /// (rule, update) pairs already reported: one finding per rule, entry
+    /// and update.
+    var reported: [Int] = []
+
+    /// The update a new finding about the current state belongs to.
+    var currentSerial: Int { open?.serial ?? max(serial, 1) }
+
+    func endedUpdate(_ serial: Int) -> EndedUpdate? { ended.last { $0.serial == serial } }
+
+    /// O and N of updates `first...last`: the values the software meant.
+    func meantValues(_ first: Int, _ last: Int) -> [EntryValue] {
+        var values: [EntryValue] = []
+        for u in ended where u.serial >= first && u.serial <= last {
+            values.append(u.old)
+            values.append(u.new)
+        }
+        if let open, open.serial >= first, open.serial <= last {
+            values.append(open.old)
+            values.append(device)
+        }
+        return values
+    }
+
+    /// True when every update up to `serial` has ended.
+    func hasEnded(_ serial: Int) -> Bool { open.map { $0.serial > serial } ?? true }
+}
