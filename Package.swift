@@ -36,6 +36,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat"]),
+        .testTarget(name: "ChecksTests", dependencies: ["Checks", "TraceFormat"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Reports"]),
     ]
 )

@@ -1,0 +1,331 @@
+import Checks
+import Testing
+
+@Suite("torn-window: a live entry rewritten in place")
+struct TornWindowTests {
+    @Test func twoStoresThatChangeDomainAndPointerOfALiveEntryAreTorn() throws {
+        let findings = try analyze(livePasidEntry + """
+            store addr=0x10048 size=8 value=0x6 at=replace:1
+            store addr=0x10050 size=8 value=0x400000 at=replace:2
+            """ + pasidInvalidations(did: 5))
+        #expect(rules(findings) == ["torn-window"])
+        #expect(findings[0].words.exposed == ["0x41", "0x5", "0x400000", "0x0", "0x0", "0x0", "0x0", "0x0"])
+        #expect(findings[0].events.map(\.line) == [4, 5])
+    }
+
+    @Test func oneAlignedSixteenByteStoreThatChangesOneChunkIsNotTorn() throws {
+        let findings = try analyze(livePasidEntry + """
+            store addr=0x10040 size=16 value=0x60000000000000041
+            """ + pasidInvalidations(did: 5))
+        #expect(findings.isEmpty)
+    }
+
+    @Test func anUpdateThatChangesOnlyUnusedBitsIsNotAnUpdate() throws {
+        // val[3] and val[4] are reserved for a first-stage entry.
+        let findings = try analyze(livePasidEntry + """
+            store addr=0x10058 size=8 value=0x1234
+            store addr=0x10060 size=8 value=0x5678
+            """)
+        #expect(findings.isEmpty)
+    }
+
+    @Test func theHandshakeRewritesWithoutExposingATornEntry() throws {
+        let findings = try analyze(livePasidEntry + """
+            store addr=0x10040 size=8 value=0x40
+            fence kind=dma_wmb
+            """ + pasidInvalidations(did: 5) + """
+            store addr=0x10048 size=8 value=0x6
+            store addr=0x10050 size=8 value=0x400000
+            fence kind=dma_wmb
+            store addr=0x10040 size=8 value=0x41
+            """, model: .weak)
+        #expect(findings.isEmpty)
+    }
+
+    @Test func explicitBoundsAroundACorrectHandshakeAreNotTorn() throws {
+        let findings = try analyze(livePasidEntry + """
+            begin addr=0x10040
+            store addr=0x10040 size=8 value=0x40
+            fence kind=dma_wmb
+            """ + pasidInvalidations(did: 5) + """
+            store addr=0x10048 size=8 value=0x0
+            store addr=0x10050 size=8 value=0x0
+            end addr=0x10040
+            """)
+        #expect(findings.isEmpty)
+    }
+}
+
+@Suite("torn-read: the unit fetched a torn entry")
+struct TornReadTests {
+    @Test func fetchingTheTwoChunksBetweenTheStoresSeesATornEntry() throws {
+        let findings = try analyze(livePasidEntry + """
+            store addr=0x10048 size=8 value=0x6
+            fetch addr=0x10040 size=16 value=0x60000000000000041
+            fetch addr=0x10050 size=16 value=0x200000
+            store addr=0x10050 size=8 value=0x400000
+            """ + pasidInvalidations(did: 5), rules: [.tornRead])
+        #expect(rules(findings) == ["torn-read"])
+        #expect(findings[0].events.map(\.kind) == ["fetch", "fetch"])
+    }
+
+    @Test func fetchingAfterTheUpdateSeesTheNewEntry() throws {
+        let findings = try analyze(livePasidEntry + """
+            store addr=0x10048 size=8 value=0x6
+            store addr=0x10050 size=8 value=0x400000
+            fetch addr=0x10040 size=64
+            """ + pasidInvalidations(did: 5), rules: [.tornRead])
+        #expect(findings.isEmpty)
+    }
+
+    @Test func aFetchOfATableThatIsNotLinkedTouchesNoEntry() throws {
+        let findings = try analyze("""
+            store addr=0x50048 size=8 value=0x6
+            fetch addr=0x50040 size=16
+            store addr=0x50050 size=8 value=0x400000
+            """)
+        #expect(findings.isEmpty)
+    }
+}
+
+@Suite("missing-barrier: safe in program order, torn when reordered")
+struct MissingBarrierTests {
+    let setupWithout = emptyPasidEntry + """
+        store addr=0x10048 size=8 value=0x6 at=pasid.c:10
+        store addr=0x10050 size=8 value=0x400000 at=pasid.c:11
+        store addr=0x10040 size=8 value=0x41 at=pasid.c:12
+        """
+
+    @Test func aSetupWithoutABarrierBeforePresentIsTornUnderWeak() throws {
+        let findings = try analyze(setupWithout, model: .weak)
+        #expect(rules(findings) == ["missing-barrier"])
+        #expect(findings[0].events.map(\.role) == ["must reach the unit first", "may overtake it"])
+        #expect(findings[0].events.last?.site == "pasid.c:12")
+    }
+
+    @Test func theSameSetupIsSafeUnderTSO() throws {
+        #expect(try analyze(setupWithout, model: .tso).isEmpty)
+    }
+
+    @Test func aDeviceWriteBarrierBeforePresentMakesItSafe() throws {
+        let findings = try analyze(emptyPasidEntry + """
+            store addr=0x10048 size=8 value=0x6
+            store addr=0x10050 size=8 value=0x400000
+            fence kind=dma_wmb
+            store addr=0x10040 size=8 value=0x41
+            """, model: .weak)
+        #expect(findings.isEmpty)
+    }
+
+    @Test func anSmpWmbIsNamedAsTheBarrierTheCodeReliedOn() throws {
+        let findings = try analyze(emptyPasidEntry + """
+            store addr=0x10048 size=8 value=0x6
+            fence kind=smp_wmb
+            store addr=0x10040 size=8 value=0x41
+            """, model: .weak)
+        #expect(rules(findings) == ["missing-barrier"])
+        #expect(findings[0].message.contains("the smp_wmb at line 3 does not order stores for a device"))
+        #expect(findings[0].events.map(\.kind) == ["store", "fence", "store"])
+    }
+}
+
+@Suite("ownership-handshake: rewriting before the invalidation completed")
+struct OwnershipHandshakeTests {
+    @Test func zeroingALiveEntryWordByWordRewritesBeforeInvalidating() throws {
+        let findings = try analyze(livePasidEntry + """
+            store addr=0x10040 size=8 value=0x0
+            store addr=0x10048 size=8 value=0x0
+            store addr=0x10050 size=8 value=0x0
+            """ + pasidInvalidations(did: 5))
+        #expect(rules(findings) == ["ownership-handshake"])
+        #expect(findings[0].severity == .warning)
+        #expect(findings[0].events.map(\.role) == ["clears Present", "rewrites val[1] too early"])
+    }
+
+    @Test func rewritingAfterTheInvalidationButBeforeItsWaitIsTooEarly() throws {
+        let findings = try analyze(livePasidEntry + """
+            store addr=0x10040 size=8 value=0x40
+            fence kind=dma_wmb
+            inval type=pasid gran=pasid did=5 pasid=1
+            store addr=0x10048 size=8 value=0x0
+            wait
+            inval type=piotlb gran=pasid did=5 pasid=1
+            wait
+            """)
+        #expect(rules(findings) == ["ownership-handshake"])
+        #expect(findings[0].message.contains("after the invalidation at line 6 but before a wait completed it"))
+    }
+
+    @Test func rewritingAfterTheInvalidationAndItsWaitIsSafe() throws {
+        let findings = try analyze(livePasidEntry + """
+            store addr=0x10040 size=8 value=0x40
+            fence kind=dma_wmb
+            """ + pasidInvalidations(did: 5) + """
+            store addr=0x10048 size=8 value=0x0
+            """)
+        #expect(findings.isEmpty)
+    }
+}
+
+@Suite("missing-invalidation: a cached entry changed and stayed cached")
+struct MissingInvalidationTests {
+    let didChange = livePasidEntry + "store addr=0x10048 size=8 value=0x6\n"
+
+    @Test func aChangedLiveEntryWithNoInvalidationIsReported() throws {
+        let findings = try analyze(didChange)
+        #expect(rules(findings) == ["missing-invalidation"])
+        #expect(findings[0].message.contains("no PASID cache invalidation (`inval type=pasid gran=pasid did=5 pasid=1`)"))
+    }
+
+    @Test func invalidatingWithTheOldDomainIdAndWaitingCoversIt() throws {
+        #expect(try analyze(didChange + pasidInvalidations(did: 5)).isEmpty)
+    }
+
+    @Test func invalidatingWithTheNewDomainIdDoesNotCoverIt() throws {
+        let findings = try analyze(didChange + pasidInvalidations(did: 6))
+        #expect(rules(findings) == ["missing-invalidation"])
+        #expect(findings[0].message.contains("has domain id 6, but the cached entry is tagged with domain id 5"))
+    }
+
+    @Test func anInvalidationIssuedBeforeTheStoreDoesNotCoverIt() throws {
+        let findings = try analyze(livePasidEntry + pasidInvalidations(did: 5) + "store addr=0x10048 size=8 value=0x6\n")
+        #expect(rules(findings) == ["missing-invalidation"])
+    }
+
+    @Test func anInvalidationNeverWaitedForDoesNotCoverIt() throws {
+        let findings = try analyze(didChange + """
+            inval type=pasid gran=pasid did=5 pasid=1
+            inval type=piotlb gran=pasid did=5 pasid=1
+            """)
+        #expect(rules(findings) == ["missing-invalidation"])
+        #expect(findings[0].message.contains("is never waited for"))
+    }
+
+    @Test func aSecondUpdateBeforeTheInvalidationReportsTheFirst() throws {
+        let findings = try analyze(livePasidEntry + """
+            store addr=0x10040 size=8 value=0x40
+            store addr=0x10040 size=8 value=0x41
+            """ + pasidInvalidations(did: 5), rules: [.missingInvalidation])
+        #expect(rules(findings) == ["missing-invalidation"])
+        #expect(findings[0].message.contains("before its next update at line 5"))
+    }
+
+    @Test func aSetupOfANonPresentEntryNeedsNoInvalidation() throws {
+        let findings = try analyze(emptyPasidEntry + """
+            store addr=0x10048 size=8 value=0x6
+            fence kind=dma_wmb
+            store addr=0x10040 size=8 value=0x41
+            """)
+        #expect(findings.isEmpty)
+    }
+
+    @Test func underCachingModeASetupNeedsAnInvalidationWithTheNewDomainId() throws {
+        let setup = "iommu id=iommu0 caching-mode=1\n" + emptyPasidEntry + """
+            store addr=0x10048 size=8 value=0x6
+            fence kind=dma_wmb
+            store addr=0x10040 size=8 value=0x41
+
+            """
+        #expect(rules(try analyze(setup)) == ["missing-invalidation"])
+        #expect(try analyze(setup + pasidInvalidations(did: 6)).isEmpty)
+    }
+
+    @Test func aContextEntryNeedsTheContextCacheAndTheIOTLB() throws {
+        let trace = """
+            table addr=0x20000 kind=context bus=0
+            init addr=0x20080 size=16 value=0x7020000000000300001
+            store addr=0x20088 size=8 value=0x802
+            inval type=context gran=device did=7 sid=00:01.0
+            wait
+
+            """
+        let findings = try analyze(trace)
+        #expect(rules(findings) == ["missing-invalidation"])
+        #expect(findings[0].message.contains("no IOTLB invalidation (`inval type=iotlb gran=domain did=7`)"))
+        #expect(try analyze(trace + "inval type=iotlb gran=domain did=7\nwait\n").isEmpty)
+    }
+}
+
+@Suite("missing-flush: a non-coherent unit reads memory")
+struct MissingFlushTests {
+    let nonCoherent = "iommu id=iommu0 coherent=0\n"
+
+    @Test func aStoreNeverFlushedIsReported() throws {
+        let findings = try analyze(nonCoherent + emptyPasidEntry + "store addr=0x10048 size=8 value=0x6\n")
+        #expect(rules(findings) == ["missing-flush"])
+        #expect(findings[0].message.contains("is never flushed"))
+    }
+
+    @Test func aFlushBeforeTheInvalidationIsSafe() throws {
+        let findings = try analyze(nonCoherent + livePasidEntry + """
+            store addr=0x10040 size=8 value=0x40
+            flush addr=0x10040
+            """ + pasidInvalidations(did: 5))
+        #expect(findings.isEmpty)
+    }
+
+    @Test func aFlushAfterTheInvalidationIsTooLate() throws {
+        let findings = try analyze(nonCoherent + livePasidEntry + """
+            store addr=0x10040 size=8 value=0x40
+            """ + pasidInvalidations(did: 5) + """
+            flush addr=0x10040
+            """, rules: [.missingFlush])
+        #expect(rules(findings) == ["missing-flush"])
+        #expect(findings[0].message.contains("is not flushed before the invalidation at line 6"))
+    }
+}
+
+@Suite("unaligned-store: stores that are not single-copy atomic")
+struct UnalignedStoreTests {
+    @Test func aSixteenByteStoreAcrossAChunkIsReported() throws {
+        let findings = try analyze(emptyPasidEntry + "store addr=0x10048 size=16 value=0x4000000000000000006\n")
+        #expect(rules(findings) == ["unaligned-store"])
+    }
+
+    @Test func anEightByteStoreAtAnOddAddressIsReported() throws {
+        let findings = try analyze(emptyPasidEntry + "store addr=0x10044 size=8 value=0x6\n")
+        #expect(rules(findings) == ["unaligned-store"])
+        #expect(findings[0].message.contains("is not naturally aligned"))
+    }
+
+    @Test func alignedStoresAreSingleCopyAtomic() throws {
+        #expect(try analyze(emptyPasidEntry + "store addr=0x10050 size=16 value=0x400000\n").isEmpty)
+    }
+}
+
+@Suite("Findings as a whole")
+struct FindingsTests {
+    @Test func oneFindingPerRuleEntryAndUpdate() throws {
+        // Three unaligned stores in one setup are one finding.
+        let findings = try analyze(emptyPasidEntry + """
+            store addr=0x10044 size=8 value=0x6
+            store addr=0x1004c size=8 value=0x6
+            store addr=0x10054 size=8 value=0x6
+            """)
+        #expect(rules(findings) == ["unaligned-store"])
+    }
+
+    @Test func theSameTraceGivesTheSameFindings() throws {
+        let trace = livePasidEntry + """
+            store addr=0x10040 size=8 value=0x0
+            store addr=0x10048 size=8 value=0x0
+            store addr=0x10050 size=8 value=0x0
+            """
+        #expect(try analyze(trace, model: .weak) == analyze(trace, model: .weak))
+    }
+
+    @Test func everyFindingCarriesEntryEventsWordsAndFix() throws {
+        let finding = try #require(try analyze(livePasidEntry + """
+            store addr=0x10048 size=8 value=0x6 at=pasid.c:1
+            store addr=0x10050 size=8 value=0x400000 at=pasid.c:2
+            """ + pasidInvalidations(did: 5)).first)
+        #expect(finding.entry.identity == "iommu0 pasid 00:02.0/1")
+        #expect(finding.entry.addr == "0x10040")
+        #expect(finding.entry.sid == "00:02.0")
+        #expect(finding.entry.pasid == 1)
+        #expect(finding.events.compactMap(\.site) == ["pasid.c:1", "pasid.c:2"])
+        #expect(finding.words.old.count == 8)
+        #expect(finding.fix.contains("clear Present alone"))
+        #expect(finding.fix.contains("set Present last"))
+    }
+}
