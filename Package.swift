@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Replay", targets: ["Replay"]),
         .library(name: "Checks", targets: ["Checks"]),
         .library(name: "Reports", targets: ["Reports"]),
+        .library(name: "TraceGenerator", targets: ["TraceGenerator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,17 +27,18 @@ let package = Package(
         ),
         .target(name: "TraceFormat", dependencies: ["CZstd"]),
         .target(name: "Replay", dependencies: ["TraceFormat"]),
+        .target(name: "TraceGenerator", dependencies: ["TraceFormat"]),
         .target(name: "Checks", dependencies: ["TraceFormat", "Replay"]),
         .target(name: "Reports", dependencies: ["TraceFormat", "Replay", "Checks"]),
         .executableTarget(
             name: "hitless",
             dependencies: [
-                "TraceFormat", "Replay", "Checks", "Reports",
+                "TraceFormat", "Replay", "Checks", "Reports", "TraceGenerator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "TraceFormat"]),
-        .testTarget(name: "ReplayTests", dependencies: ["Replay", "Reports"]),
+        .testTarget(name: "ReplayTests", dependencies: ["Replay", "Reports", "TraceGenerator"]),
     ]
 )

@@ -596,6 +596,9 @@ public struct Replayer: Sendable {
         tableChildren[id][index] = linked.isEmpty ? nil : linked
     }
 
+    /// Pages held for the device view of non-coherent units.
+    public var devicePageCount: Int { deviceMemory.pageCount }
+
     /// Table slots ever allocated (reachable ones and reusable ones): bounded
     /// by the tables reachable at once, not by the events.
     var tableSlotsAllocated: Int { tables.count }

@@ -66,6 +66,13 @@ public enum EntriesReport {
         return rows
     }
 
+    /// What a replay kept, in one line: events, entries, reachable tables,
+    /// memory pages, trace diagnostics.
+    public static func summary(_ replay: Replayer) -> String {
+        "events \(replay.eventCount) entries \(replay.entries.count) tables \(replay.reachableTables.count) "
+            + "pages \(replay.memory.pageCount)+\(replay.devicePageCount) diagnostics \(replay.diagnostics.count)\n"
+    }
+
     /// One line per entry: identity, address, updates, words, fields.
     public static func text(_ rows: [Row]) -> String {
         var out = ""

@@ -18,8 +18,15 @@ struct EntriesCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
     var output: String?
 
+    @Flag(help: ArgumentHelp("Replay only and print counts (a diagnostic, for benchmarks).", visibility: .hidden))
+    var summary = false
+
     func run() throws {
         let replay = try Replayer.run(TraceReader(path: trace))
+        if summary {
+            try emit(EntriesReport.summary(replay), to: output)
+            return
+        }
         let rows = EntriesReport.entryRows(replay)
         try emit(format == .json ? EntriesReport.json(rows) : EntriesReport.text(rows), to: output)
     }
