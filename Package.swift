@@ -38,6 +38,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat"]),
+        // Runs the built `hitless` binary; `swift test` builds it first.
+        .testTarget(name: "CLITests"),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "TraceFormat"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Reports", "TraceGenerator"]),
     ]

@@ -26,6 +26,16 @@ protocol ByteSource {
 /// The four bytes every zstd frame starts with (RFC 8878, 3.1.1).
 let zstdMagic: [UInt8] = [0x28, 0xb5, 0x2f, 0xfd]
 
+/// True when `head` starts zstd data: a frame (magic `28 b5 2f fd`) or a
+/// skippable frame (magic `5X 2a 4d 18`, RFC 8878, 3.1.2), which a zstd
+/// file may begin with. Neither can start a text trace: 0x28 is `(` and
+/// 0x2a 0x4d 0x18 holds a control character.
+func startsZstdData(_ head: some Collection<UInt8>) -> Bool {
+    let bytes = Array(head.prefix(4))
+    guard bytes.count == 4 else { return false }
+    return bytes == zstdMagic || (bytes[0] & 0xf0 == 0x50 && bytes[1] == 0x2a && bytes[2] == 0x4d && bytes[3] == 0x18)
+}
+
 /// Reads a file descriptor with read(2). Opens read-only: reading a trace
 /// never changes it.
 struct FileSource: ByteSource {
@@ -98,7 +108,7 @@ struct FileSource: ByteSource {
 
     private func readError() -> TraceError {
         TraceError(file: name, location: .byteOffset(bytesRead),
-                   message: "read failed: \(String(cString: strerror(errno)))")
+                   message: "read failed at byte \(bytesRead): \(String(cString: strerror(errno)))")
     }
 
     mutating func close() {
@@ -151,7 +161,8 @@ struct ZstdSource: ByteSource {
             if inputStart == inputEnd && inputExhausted {
                 if frameRemainder != 0 {
                     throw TraceError(file: input.name, location: .byteOffset(consumed),
-                                     message: "truncated zstd frame: the file ends inside a frame")
+                                     message: "truncated zstd frame: the file ends inside a frame at byte \(consumed)",
+                                     found: "end of file")
                 }
                 return 0
             }
@@ -161,8 +172,16 @@ struct ZstdSource: ByteSource {
             let ret = ZSTD_decompressStream(context, &outBuf, &inBuf)
             if ZSTD_isError(ret) != 0 {
                 let reason = String(cString: ZSTD_getErrorName(ret))
-                throw TraceError(file: input.name, location: .byteOffset(consumed + UInt64(inBuf.pos)),
-                                 message: "corrupt zstd data: \(reason)")
+                let offset = consumed + UInt64(inBuf.pos)
+                // The byte zstd stopped at, when it is still in the buffer.
+                let at = inputStart + inBuf.pos
+                var found: String?
+                if at < inputEnd {
+                    let digits = String(inputBuffer.load(fromByteOffset: at, as: UInt8.self), radix: 16)
+                    found = "byte 0x" + (digits.count == 1 ? "0" + digits : digits)
+                }
+                throw TraceError(file: input.name, location: .byteOffset(offset),
+                                 message: "corrupt zstd data at byte \(offset): \(reason)", found: found)
             }
             inputStart += inBuf.pos
             consumed += UInt64(inBuf.pos)

@@ -64,8 +64,7 @@ enum KernelTracePrefix {
     /// True for a line of kernel trace output that carries no hitless event:
     /// another tracer's event (`TASK-PID [CPU] ... TIME: ...`) or one of
     /// trace-cmd's header lines (`version = 6`, `cpus=4`, `CPU 2 is empty`).
-    static func isForeignLine(_ line: UnsafeBufferPointer<UInt8>, start: Int, firstToken: UnsafeBufferPointer<UInt8>,
-                              kernelTraceOutput: Bool) -> Bool {
+    static func isForeignLine(_ line: UnsafeBufferPointer<UInt8>, start: Int, firstToken: UnsafeBufferPointer<UInt8>) -> Bool {
         let rest = UnsafeBufferPointer(rebasing: line[start...])
         if cpu(rest) != nil && time(rest) != nil { return true }
         if firstToken.equals("version") || firstToken.equals("CPU") || firstToken.firstRange(of: "cpus=") == 0 {

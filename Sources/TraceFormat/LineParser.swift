@@ -40,24 +40,29 @@ struct LineParser {
 
     mutating func parse(_ line: UnsafeBufferPointer<UInt8>, number: UInt64) throws(TraceError) -> Outcome {
         var start = 0
+        // Editors on some systems start UTF-8 files with a byte order mark;
+        // it is not part of the first line's text.
+        if number == 1 && line.count >= 3 && line[0] == 0xef && line[1] == 0xbb && line[2] == 0xbf { start = 3 }
         while start < line.count && ASCII.isBlank(line[start]) { start += 1 }
         if start == line.count || line[start] == ASCII.hash { return .nothing }
-        if let bad = line.firstInvalidUTF8() {
-            throw error(number, bad, "invalid UTF-8", found: hexByte(line[bad]))
-        }
         var tokenEnd = start
         while tokenEnd < line.count && !ASCII.isBlank(line[tokenEnd]) { tokenEnd += 1 }
         let first = UnsafeBufferPointer(rebasing: line[start..<tokenEnd])
         if let kind = EventKind.lookup(first) {
+            try checkUTF8(line, from: start, number: number)
             return .event(try parseEvent(kind, line, kindStart: start, kindEnd: tokenEnd, number: number,
                                          prefixCPU: nil, prefixTime: nil))
         }
         if first.equals("hitless-trace") {
+            try checkUTF8(line, from: start, number: number)
             try parseHeader(line, after: tokenEnd, number: number, column: start + 1)
             return .nothing
         }
         if let marker = line.firstRange(of: "hitless: ") {
             kernelTraceOutput = true
+            // Only the event text must be UTF-8: the prefix is the kernel's
+            // (a task name may hold any bytes) and only its CPU and time are read.
+            try checkUTF8(line, from: marker, number: number)
             let prefix = UnsafeBufferPointer(rebasing: line[..<marker])
             let (cpu, time) = KernelTracePrefix.parse(prefix)
             var bodyStart = marker + 9
@@ -74,6 +79,7 @@ struct LineParser {
         }
         if let marker = line.firstRange(of: "qi_submit: ") {
             kernelTraceOutput = true
+            try checkUTF8(line, from: marker, number: number)
             let prefix = UnsafeBufferPointer(rebasing: line[..<marker])
             let (cpu, time) = KernelTracePrefix.parse(prefix)
             let decoded = try QISubmit.parse(line, from: marker + 11, number: number, parser: &self)
@@ -83,11 +89,23 @@ struct LineParser {
             sawHeaderOrEvent = true
             return decoded.payload == .wait ? .event(event) : .eventAndWait(event)
         }
-        if KernelTracePrefix.isForeignLine(line, start: start, firstToken: first, kernelTraceOutput: kernelTraceOutput) {
+        // TRACE-FORMAT.md: in kernel trace output, every line without
+        // `hitless: ` belongs to another tracer (or is trace-cmd's own, such
+        // as `CPU:2 [LOST 12 EVENTS]`) and is skipped, not an error. Before
+        // the first such line, only lines shaped like kernel trace output
+        // count as foreign, so that a typo in a plain trace is still an error.
+        if kernelTraceOutput || KernelTracePrefix.isForeignLine(line, start: start, firstToken: first) {
             kernelTraceOutput = true
             return .foreign
         }
+        try checkUTF8(line, from: start, number: number)
         throw error(number, start, "unknown event kind", found: first.text)
+    }
+
+    private func checkUTF8(_ line: UnsafeBufferPointer<UInt8>, from: Int, number: UInt64) throws(TraceError) {
+        if let bad = UnsafeBufferPointer(rebasing: line[from...]).firstInvalidUTF8() {
+            throw error(number, from + bad, "invalid UTF-8", found: hexByte(line[from + bad]))
+        }
     }
 
     // MARK: - Header
@@ -101,7 +119,9 @@ struct LineParser {
         var end = i
         while end < line.count && !ASCII.isBlank(line[end]) { end += 1 }
         let version = UnsafeBufferPointer(rebasing: line[i..<end])
-        guard !version.isEmpty else { throw error(number, i, "the header has no version; expected `hitless-trace 1`") }
+        guard !version.isEmpty else {
+            throw error(number, i, "the header has no version; expected `hitless-trace 1`", found: "hitless-trace")
+        }
         guard version.equals("1") else {
             throw error(number, i, "unsupported trace format version \(version.text); this hitless reads version 1", found: version.text)
         }
@@ -345,7 +365,7 @@ struct LineParser {
         } else {
             for key in [EventKey.entry, .fetch, .presentBit] where has(key) {
                 throw error(n, keyStart[key.rawValue], "`\(key.name)=` applies only to generic tables",
-                            found: value(key, line).text)
+                            found: "\(key.name)=" + value(key, line).text)
             }
         }
         let bytes = (table.count ?? 1) * (table.entrySize ?? 64)
@@ -394,6 +414,11 @@ struct LineParser {
             case .page: return type == .pdevtlb ? [.sid, .pasid, .addr] : [.sid, .addr]
             default: return [.sid]
             }
+        }
+        if type == .iec {
+            // Index-selective: addr= is the interrupt index, am= the index
+            // mask (VT-d 6.5.2.7); there is no domain.
+            return gran == .page ? [.addr, .am] : []
         }
         switch gran {
         case .global: return []

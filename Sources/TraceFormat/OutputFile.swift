@@ -39,6 +39,8 @@ public final class OutputFile {
         if compress {
             compressor = ZSTD_createCCtx()
             ZSTD_CCtx_setParameter(compressor, ZSTD_c_compressionLevel, level)
+            // A content checksum lets a reader tell damaged data from a trace.
+            ZSTD_CCtx_setParameter(compressor, ZSTD_c_checksumFlag, 1)
             compressed = [UInt8](repeating: 0, count: ZSTD_CStreamOutSize())
         }
         pending.reserveCapacity(1 << 17)

@@ -22,7 +22,8 @@ public enum QISubmit {
         case inval(Invalidation)
         /// An invalidation wait descriptor.
         case wait
-        /// A descriptor that invalidates nothing (a page group response).
+        /// A descriptor that invalidates nothing (a page group or page
+        /// stream response); its line is counted with the foreign lines.
         case none
     }
 
@@ -57,8 +58,13 @@ public enum QISubmit {
         case 3:  // QI_DIOTLB_TYPE: SID 47:32; qw1: S bit 0, ADDR 63:12
             let sid = UInt16(truncatingIfNeeded: qw0 >> 32)
             return .inval(deviceTLB(type: .devtlb, sid: sid, pasid: nil, qw1: qw1, sizeBit: 0))
-        case 4:  // QI_IEC_TYPE: G bit 4 (0 global, 1 index-selective)
-            return .inval(Invalidation(type: .iec, granularity: qw0 & 0x10 == 0 ? .global : .page))
+        case 4:  // QI_IEC_TYPE: G bit 4 (0 global, 1 index-selective), IM 31:27, IIDX 47:32
+            guard qw0 & 0x10 != 0 else { return .inval(Invalidation(type: .iec, granularity: .global)) }
+            // Index-selective: hitless writes it as gran=page with the
+            // interrupt index in addr= and the index mask in am=
+            // (docs/TRACE-FORMAT.md), so that it reads back the same.
+            return .inval(Invalidation(type: .iec, granularity: .page,
+                                       addr: (qw0 >> 32) & 0xffff, am: UInt8(truncatingIfNeeded: (qw0 >> 27) & 0x1f)))
         case 5:  // QI_IWD_TYPE
             return .wait
         case 6:  // QI_EIOTLB_TYPE: GRAN 5:4 (2 PASID, 3 page), DID 31:16, PASID 51:32
@@ -81,7 +87,7 @@ public enum QISubmit {
             let sid = UInt16(truncatingIfNeeded: qw0 >> 16)
             let pasid = UInt32(truncatingIfNeeded: (qw0 >> 32) & 0xfffff)
             return .inval(deviceTLB(type: .pdevtlb, sid: sid, pasid: pasid, qw1: qw1, sizeBit: 11))
-        case 9:
+        case 9, 10:  // QI_PGRP_RESP_TYPE, QI_PSTRM_RESP_TYPE: answers to page requests
             return .none
         default:
             throw DecodeError(message: "unknown descriptor type \(qw0 & 0xf)")

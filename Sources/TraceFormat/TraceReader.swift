@@ -48,7 +48,7 @@ public final class TraceReader {
     public convenience init(path: String) throws(TraceError) {
         var file = try FileSource(path: path)
         let head = try file.peek(4)
-        if head == zstdMagic {
+        if startsZstdData(head) {
             self.init(name: path, source: try ZstdSource(input: file), compressed: true)
         } else {
             self.init(name: path, source: file, compressed: false)
@@ -58,7 +58,7 @@ public final class TraceReader {
     /// Reads a trace held in memory (plain or zstd), for tests and tools.
     public convenience init(bytes: [UInt8], name: String = "<memory>") throws(TraceError) {
         let memory = MemorySource(bytes: bytes, name: name)
-        if bytes.count >= 4 && Array(bytes.prefix(4)) == zstdMagic {
+        if startsZstdData(bytes) {
             self.init(name: name, source: try ZstdSource(input: memory), compressed: true)
         } else {
             self.init(name: name, source: memory, compressed: false)
@@ -150,7 +150,16 @@ public final class TraceReader {
             searchFrom = partial
             let room = UnsafeMutableRawBufferPointer(start: buffer.baseAddress! + end,
                                                      count: min(Self.chunkSize, buffer.count - end))
-            let n = try source.read(into: room)
+            let n: Int
+            do { n = try source.read(into: room) } catch {
+                // Damage in the compressed stream (or a failed read) is found
+                // by byte offset; the message keeps the offset, and the place
+                // becomes where the text stops: the line being read and the
+                // column after its last good byte.
+                guard case .byteOffset = error.location else { throw error }
+                throw TraceError(file: error.file, location: .line(lines + 1, column: end - start + 1),
+                                 message: error.message, found: error.found)
+            }
             if n == 0 { atEnd = true } else {
                 end += n
                 textBytes += UInt64(n)

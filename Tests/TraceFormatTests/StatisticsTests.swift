@@ -1,0 +1,67 @@
+import Testing
+@testable import TraceFormat
+
+@Suite("Counting a trace for `hitless stats`")
+struct StatisticsTests {
+    @Test func theEveryKindSampleCountsEachKindUnitTableAndCPU() throws {
+        let stats = try TraceStatistics(reading: TraceReader(path: samplePath("every-kind.trace")))
+        #expect(stats.events == 28)
+        #expect(stats.eventsByKind == [
+            "iommu": 2, "root": 2, "table": 3, "init": 2, "store": 3, "fence": 1, "flush": 1,
+            "fetch": 2, "inval": 7, "wait": 2, "begin": 1, "end": 1, "mark": 1,
+        ])
+        #expect(stats.units == ["dmar0", "dmar1"])
+        #expect(stats.declaredTables == ["pasid": 1, "context": 1, "generic": 1])
+        #expect(stats.cpus == [0, 1])
+        #expect(stats.firstTime == 100)
+        #expect(stats.lastTime == 320)
+        #expect(stats.lines == 33)
+        #expect(stats.foreignLines == 0)
+        #expect(!stats.compressed)
+        #expect(stats.fileBytes == stats.textBytes)
+    }
+
+    @Test func theEveryKindSampleUsesEveryKeyOfTheFormat() throws {
+        let text = try String(contentsOfFile: samplePath("every-kind.trace"), encoding: .utf8)
+        let used = Set(text.split(whereSeparator: { $0 == " " || $0 == "\n" })
+            .compactMap { token -> String? in
+                guard let eq = token.firstIndex(of: "=") else { return nil }
+                return String(token[..<eq])
+            })
+        for key in EventKey.allCases {
+            #expect(used.contains(key.name.description), "every-kind.trace lacks \(key.name)=")
+        }
+    }
+
+    @Test func theKernelTraceSampleCountsEventsAndForeignLines() throws {
+        let stats = try TraceStatistics(reading: TraceReader(path: samplePath("kernel-trace.txt")))
+        #expect(stats.events == 13)
+        #expect(stats.eventsByKind.filter { $0.value > 0 } == [
+            "store": 3, "fence": 1, "flush": 2, "inval": 3, "wait": 3, "mark": 1,
+        ])
+        #expect(stats.units == ["dmar0"])
+        #expect(stats.declaredTables.isEmpty)
+        #expect(stats.cpus == [2])
+        #expect(stats.firstTime == 512_000_100_000)
+        #expect(stats.lastTime == 512_000_180_000)
+        #expect(stats.lines == 25)
+        #expect(stats.foreignLines == 3)
+    }
+
+    @Test func aTraceWithoutTimesHasNoSpanAndTheDefaultUnit() throws {
+        let stats = try TraceStatistics(reading: TraceReader(text: "wait\nfence kind=mb cpu=4\n"))
+        #expect(stats.firstTime == nil && stats.lastTime == nil)
+        #expect(stats.units == ["iommu0"])
+        #expect(stats.cpus == [0, 4])
+        #expect(stats.eventsByKind.count == EventKind.allCases.count, "every kind is present, zero or not")
+    }
+
+    @Test func aCompressedTraceCountsFileAndTextBytesApart() throws {
+        let text = String(repeating: "wait\n", count: 1000)
+        let stats = try TraceStatistics(reading: TraceReader(bytes: try zstdFrame(text)))
+        #expect(stats.compressed)
+        #expect(stats.textBytes == 5000)
+        #expect(stats.fileBytes < 200)
+        #expect(stats.events == 1000)
+    }
+}
