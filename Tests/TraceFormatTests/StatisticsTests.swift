@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import TraceFormat
 
@@ -63,5 +64,36 @@ struct StatisticsTests {
         #expect(stats.textBytes == 5000)
         #expect(stats.fileBytes < 200)
         #expect(stats.events == 1000)
+    }
+
+    /// Every trace in Samples/, whoever wrote it.
+    static let samples: [String] = {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: samplePath(""))) ?? []
+        return names.filter { $0.hasSuffix(".trace") || $0.hasSuffix(".zst") || $0.hasSuffix(".txt") }.sorted()
+    }()
+
+    @Test func thereAreSamples() {
+        #expect(Self.samples.contains("every-kind.trace"))
+        #expect(Self.samples.contains("kernel-trace.txt"))
+    }
+
+    @Test(arguments: samples)
+    func everySampleReadsCleanlyAndItsCountsAddUp(name: String) throws {
+        let reader = try TraceReader(path: samplePath(name))
+        let stats = try TraceStatistics(reading: reader)
+        #expect(stats.events > 0)
+        #expect(stats.eventsByKind.values.reduce(0, +) == stats.events)
+        #expect(stats.compressed == name.hasSuffix(".zst"))
+        #expect(stats.fileBytes == UInt64(try Data(contentsOf: URL(fileURLWithPath: samplePath(name))).count))
+        if let first = stats.firstTime, let last = stats.lastTime { #expect(first <= last) }
+    }
+
+    @Test(arguments: samples)
+    func everySampleReadsBackTheSameFromItsCanonicalForm(name: String) throws {
+        let reader = try TraceReader(path: samplePath(name))
+        let events = try reader.readAll()
+        let text = TraceWriter.header + events.map { TraceWriter.line(for: $0, symbols: reader.symbols) }.joined()
+        let (again, symbols) = try read(text)
+        #expect(again.map { ComparableEvent($0, symbols) } == events.map { ComparableEvent($0, reader.symbols) })
     }
 }
