@@ -5,54 +5,82 @@ import TraceFormat
 public struct SparseMemory: Sendable {
     /// Bytes per page.
     public static let pageSize = 4096
-    private var pageSlots: [UInt64: Int] = [:]
+    private var pages = PageMap()
     private var storage: [UInt8] = []
-    // The last page looked up: stores cluster, so most lookups hit it.
+    // The last page looked up: stores cluster, so many lookups hit it.
     private var lastPage: UInt64 = .max
-    private var lastSlot = 0
+    private var lastBase = 0
 
     /// An empty memory.
     public init() {}
 
     /// Number of pages that exist.
-    public var pageCount: Int { pageSlots.count }
+    public var pageCount: Int { pages.count }
 
     /// True when the page holding `addr` exists.
-    public func hasPage(_ addr: UInt64) -> Bool { pageSlots[addr >> 12] != nil }
+    @inline(__always) public func hasPage(_ addr: UInt64) -> Bool {
+        addr >> 12 == lastPage || pages.get(addr >> 12) != nil
+    }
 
-    private mutating func slot(forPage page: UInt64) -> Int {
-        if page == lastPage { return lastSlot }
-        let slot: Int
-        if let existing = pageSlots[page] {
-            slot = existing
+    /// Offset in `storage` of the page holding `addr`, if it exists.
+    @inline(__always) private func base(_ addr: UInt64) -> Int? {
+        if addr >> 12 == lastPage { return lastBase }
+        return pages.get(addr >> 12).map { $0 << 12 }
+    }
+
+    /// Offset in `storage` of `page`, created (zero) if needed.
+    @inline(__always) private mutating func base(forPage page: UInt64) -> Int {
+        if page == lastPage { return lastBase }
+        let b: Int
+        if let index = pages.get(page) {
+            b = index << 12
         } else {
-            slot = storage.count
+            b = storage.count
             storage.append(contentsOf: repeatElement(0, count: Self.pageSize))
-            pageSlots[page] = slot
+            pages.set(page, b >> 12)
         }
         lastPage = page
-        lastSlot = slot
-        return slot
+        lastBase = b
+        return b
     }
 
     /// Reads byte `addr`.
     public func byte(_ addr: UInt64) -> UInt8 {
-        if addr >> 12 == lastPage { return storage[lastSlot + Int(addr & 0xfff)] }
-        guard let slot = pageSlots[addr >> 12] else { return 0 }
-        return storage[slot + Int(addr & 0xfff)]
+        guard let b = base(addr) else { return 0 }
+        return storage[b + Int(addr & 0xfff)]
     }
 
     /// Writes `size` bytes of `value`, least significant byte at `addr`.
     public mutating func write(addr: UInt64, size: Int, value: UInt128) {
+        let offset = Int(addr & 0xfff)
+        if offset + size <= Self.pageSize {
+            let b = base(forPage: addr >> 12) + offset
+            storage.withUnsafeMutableBytes { raw in
+                switch size {
+                case 8: raw.storeBytes(of: UInt64(truncatingIfNeeded: value).littleEndian, toByteOffset: b, as: UInt64.self)
+                case 4: raw.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, toByteOffset: b, as: UInt32.self)
+                case 16:
+                    raw.storeBytes(of: UInt64(truncatingIfNeeded: value).littleEndian, toByteOffset: b, as: UInt64.self)
+                    raw.storeBytes(of: UInt64(truncatingIfNeeded: value >> 64).littleEndian, toByteOffset: b + 8, as: UInt64.self)
+                default:
+                    var v = value
+                    for i in 0..<size {
+                        raw[b + i] = UInt8(truncatingIfNeeded: v)
+                        v >>= 8
+                    }
+                }
+            }
+            return
+        }
         var v = value
         var a = addr
         var remaining = size
         while remaining > 0 {
-            let s = slot(forPage: a >> 12)
-            let offset = Int(a & 0xfff)
-            let n = min(remaining, Self.pageSize - offset)
+            let b = base(forPage: a >> 12)
+            let off = Int(a & 0xfff)
+            let n = min(remaining, Self.pageSize - off)
             for i in 0..<n {
-                storage[s + offset + i] = UInt8(truncatingIfNeeded: v)
+                storage[b + off + i] = UInt8(truncatingIfNeeded: v)
                 v >>= 8
             }
             remaining -= n
@@ -72,15 +100,13 @@ public struct SparseMemory: Sendable {
     /// Reads an entry of `size` bytes (at most 64) at `addr`.
     public func entry(addr: UInt64, size: Int) -> EntryValue {
         var value = EntryValue()
-        if addr & 7 == 0, addr >> 12 == (addr &+ UInt64(size - 1)) >> 12, let slot = pageSlots[addr >> 12] {
-            // Aligned and within a page: whole words.
-            let base = slot + Int(addr & 0xfff)
+        if addr & 7 == 0, size & 7 == 0, addr >> 12 == (addr &+ UInt64(size - 1)) >> 12 {
+            // Aligned whole words within a page.
+            guard let b = base(addr) else { return value }
+            let start = b + Int(addr & 0xfff)
             storage.withUnsafeBytes { raw in
-                for w in 0..<(size + 7) / 8 {
-                    var word: UInt64 = 0
-                    let bytes = min(8, size - w * 8)
-                    for b in 0..<bytes { word |= UInt64(raw[base + w * 8 + b]) << UInt64(b * 8) }
-                    value[w] = word
+                for w in 0..<size / 8 {
+                    value[w] = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start + w * 8, as: UInt64.self))
                 }
             }
             return value
@@ -89,12 +115,29 @@ public struct SparseMemory: Sendable {
         return value
     }
 
-    /// Copies bytes `addr ..< addr + size` from `other`.
+    /// Copies bytes `addr ..< addr + size` from `other`. Pages of `other`
+    /// that do not exist read as zero; pages here are created only where a
+    /// byte is not zero or the page exists already.
     public mutating func copy(from other: SparseMemory, addr: UInt64, size: Int) {
-        for i in 0..<size {
-            let a = addr &+ UInt64(i)
-            let b = other.byte(a)
-            if b != 0 || hasPage(a) { write(addr: a, size: 1, value: UInt128(b)) }
+        var a = addr
+        var remaining = size
+        while remaining > 0 {
+            let off = Int(a & 0xfff)
+            let n = min(remaining, Self.pageSize - off)
+            if let src = other.base(a) {
+                let dst = base(forPage: a >> 12)
+                other.storage.withUnsafeBytes { from in
+                    storage.withUnsafeMutableBytes { to in
+                        (to.baseAddress! + dst + off).copyMemory(from: from.baseAddress! + src + off, byteCount: n)
+                    }
+                }
+            } else if let dst = base(a) {
+                storage.withUnsafeMutableBytes { to in
+                    (to.baseAddress! + dst + off).initializeMemory(as: UInt8.self, repeating: 0, count: n)
+                }
+            }
+            remaining -= n
+            a &+= UInt64(n)
         }
     }
 }

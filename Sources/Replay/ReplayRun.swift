@@ -6,7 +6,12 @@ extension Replayer {
     public static func run(_ reader: TraceReader, stopAfter: Int? = nil, keepHistory: Bool = false) throws(TraceError) -> Replayer {
         var replay = Replayer(fileName: reader.fileName, keepHistory: keepHistory)
         while replay.eventCount != stopAfter, let event = try reader.next() {
-            _ = try replay.apply(event, symbols: reader.symbols)
+            // No step is built, and the reader's symbol table (a copy of
+            // several arrays) is taken only for events that name something.
+            switch event.kind {
+            case .store, .`init`, .flush, .fence, .mark, .begin, .end: try replay.applyEvent(event, noSymbols)
+            default: try replay.applyEvent(event, reader.symbols)
+            }
         }
         return replay
     }

@@ -95,6 +95,9 @@ public struct ReplayStep: Sendable {
     public var touches: [EntryTouch]
 }
 
+/// A table with no names, for events that name nothing.
+let noSymbols = SymbolTable()
+
 /// Rebuilds table memory and the unit's walk, event by event.
 ///
 /// One pass; state is kept only for touched pages and reachable tables. Feed
@@ -135,7 +138,10 @@ public struct Replayer: Sendable {
     private var liveTables: [TableInstance.Key: Int] = [:]
     private var liveSlots: [TableInstance.Slot: [Int]] = [:]
     private var liveTableCount = 0
-    private var pageTables: [UInt64: [Int]] = [:]
+    // The tables on each page: page -> index into `pageTableLists`.
+    private var pageTableIndex = PageMap()
+    private var pageTableLists: [[Int]] = []
+    private var freePageLists: [Int] = []
     private var largeTables: [Int] = []
     private var recordOfIdentity: [EntryIdentity: Int] = [:]
     private var hits: [(table: Int, index: Int)] = []
@@ -154,6 +160,14 @@ public struct Replayer: Sendable {
 
     /// Applies one event. `symbols` is the reader's table (it names units).
     public mutating func apply(_ event: TraceEvent, symbols: SymbolTable) throws(TraceError) -> ReplayStep {
+        try applyEvent(event, symbols)
+        return ReplayStep(index: eventCount, event: event, touches: touches)
+    }
+
+    /// Applies one event without building its step. `symbols` names units
+    /// and tables: memory events (`store`, `init`, `flush`, `fence`) never
+    /// read it, so ``noSymbols`` will do for them.
+    mutating func applyEvent(_ event: TraceEvent, _ symbols: SymbolTable) throws(TraceError) {
         eventCount += 1
         touches.removeAll(keepingCapacity: true)
         if !unlinkedTableIDs.isEmpty {
@@ -189,7 +203,6 @@ public struct Replayer: Sendable {
         case .inval, .wait, .begin, .end, .mark, .fence:
             if event.kind == .inval || event.kind == .wait { _ = try unit(event.unit, symbols, event) }
         }
-        return ReplayStep(index: eventCount, event: event, touches: touches)
     }
 
     // MARK: - Units
@@ -364,7 +377,7 @@ public struct Replayer: Sendable {
         while true {
             let base = page << 12
             if !deviceMemory.hasPage(base) {
-                deviceMemory.write(addr: base, size: 1, value: UInt128(memory.byte(base)))
+                deviceMemory.write(addr: base, size: 1, value: 0)  // creates the page
                 deviceMemory.copy(from: memory, addr: base, size: SparseMemory.pageSize)
             }
             if page == last { break }
@@ -467,8 +480,9 @@ public struct Replayer: Sendable {
         var page = addr >> 12
         let lastPage = end >> 12
         while true {
-            if let list = pageTables[page] {
-                for t in list {
+            if let li = pageTableIndex.get(page) {
+                for j in pageTableLists[li].indices {
+                    let t = pageTableLists[li][j]
                     // A table on several pages is in each page's list; its
                     // hits are the same from every page.
                     if page != addr >> 12, hits.contains(where: { $0.table == t }) { continue }
@@ -523,7 +537,17 @@ public struct Replayer: Sendable {
         if lastPage - firstPage >= 64 {
             largeTables.append(id)
         } else {
-            for page in firstPage...lastPage { pageTables[page, default: []].append(id) }
+            for page in firstPage...lastPage {
+                if let li = pageTableIndex.get(page) {
+                    pageTableLists[li].append(id)
+                } else if let li = freePageLists.popLast() {
+                    pageTableLists[li] = [id]
+                    pageTableIndex.set(page, li)
+                } else {
+                    pageTableLists.append([id])
+                    pageTableIndex.set(page, pageTableLists.count - 1)
+                }
+            }
         }
         // What the table holds at linking is its state from now on: walk it.
         if table.kind == .root || table.kind == .smContext || table.kind == .pasidDirectory {
@@ -555,8 +579,12 @@ public struct Replayer: Sendable {
             largeTables.removeAll { $0 == id }
         } else {
             for page in firstPage...lastPage {
-                pageTables[page]?.removeAll { $0 == id }
-                if pageTables[page]?.isEmpty == true { pageTables[page] = nil }
+                guard let li = pageTableIndex.get(page) else { continue }
+                pageTableLists[li].removeAll { $0 == id }
+                if pageTableLists[li].isEmpty {
+                    pageTableIndex.remove(page)
+                    freePageLists.append(li)
+                }
             }
         }
         let slot = table.slot

@@ -153,3 +153,46 @@ struct HistoryTests {
         #expect(record(r, "dmar0 pasid 00:02.0/5")?.history.isEmpty == true)
     }
 }
+
+@Suite("Page maps and sparse memory")
+struct PageMapTests {
+    @Test func aPageMapAgreesWithADictionaryUnderInsertsAndRemoves() {
+        var map = PageMap()
+        var reference: [UInt64: Int] = [:]
+        var state: UInt64 = 12345
+        for step in 0..<20_000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let key = (state >> 33) % 3000
+            if state & 3 == 0 {
+                map.remove(key)
+                reference[key] = nil
+            } else {
+                map.set(key, step)
+                reference[key] = step
+            }
+        }
+        #expect(map.count == reference.count)
+        for key in 0..<3000 as Range<UInt64> { #expect(map.get(key) == reference[key]) }
+    }
+
+    @Test func memoryCopiesWholeRangesAcrossPages() {
+        var a = SparseMemory()
+        a.write(addr: 0x1ff8, size: 16, value: 0x0102_0304_0506_0708_090a_0b0c_0d0e_0f10)
+        var b = SparseMemory()
+        b.write(addr: 0x5000, size: 8, value: 0xff)
+        b.copy(from: a, addr: 0x1000, size: 0x2000)
+        b.copy(from: a, addr: 0x5000, size: 8)  // a has no such page: zeroes
+        #expect(b.read(addr: 0x1ff8, size: 16) == 0x0102_0304_0506_0708_090a_0b0c_0d0e_0f10)
+        #expect(b.read(addr: 0x5000, size: 8) == 0)
+        #expect(b.pageCount == 3)
+    }
+
+    @Test func unalignedAndOddSizedWritesReadBack() {
+        var m = SparseMemory()
+        m.write(addr: 0x2ffd, size: 8, value: 0x1122_3344_5566_7788)
+        m.write(addr: 0x10, size: 2, value: 0xbeef)
+        #expect(m.read(addr: 0x2ffd, size: 8) == 0x1122_3344_5566_7788)
+        #expect(m.entry(addr: 0x2ff8, size: 16)[1] == 0x11_2233_4455)
+        #expect(m.read(addr: 0x10, size: 2) == 0xbeef)
+    }
+}
