@@ -154,10 +154,7 @@ public struct Analysis {
     /// Makes sure entry `e` has a track; `value` is its device-visible value
     /// when first seen.
     mutating func prepare(_ e: Int, _ value: EntryValue) -> Int {
-        if tracks.count <= e {
-            tracks.reserveCapacity(e + 1)
-            while tracks.count <= e { tracks.append(EntryTrack()) }
-        }
+        while tracks.count <= e { tracks.append(EntryTrack()) }
         if !tracks[e].known {
             tracks[e].known = true
             tracks[e].device = value

@@ -86,7 +86,8 @@ extension Analysis {
         handshakeInvalidation(e, inv, ref)
         if var obligation = tracks[e].obligation {
             for i in obligation.steps.indices where !obligation.completed[i] && obligation.issued[i] == nil {
-                switch obligation.steps[i].match(inv) {
+                let newDID = Layout.domainID(replay.entries[e].kind, obligation.lastChange.after)
+                switch obligation.steps[i].match(inv, newDID: newDID) {
                 case .covers: obligation.issued[i] = ref
                 case .wrongScope(let why):
                     if obligation.nearMisses.count < 8 {
@@ -99,8 +100,11 @@ extension Analysis {
         }
         // A covering invalidation ends a live entry's in-place update, and
         // the unit no longer holds what it fetched before.
+        // Judge against what the unit may hold: the value before a pending
+        // change, else the current one.
         let device = tracks[e].device
-        if let first = requirements(e, old: device, new: device, replay).first, first.match(inv) == .covers {
+        let cached = tracks[e].obligation?.old ?? tracks[e].handshake?.clear.before ?? device
+        if let first = requirements(e, old: cached, new: device, replay).first, first.match(inv) == .covers {
             tracks[e].fetchedPresent = false
             if let open = tracks[e].open, !open.explicit, EntryShape(replay.entries[e]).isPresent(open.old) {
                 endUpdate(e, new: device, replay)
@@ -115,6 +119,7 @@ extension Analysis {
         if var obligation = tracks[e].obligation {
             for i in obligation.steps.indices where obligation.issued[i] != nil { obligation.completed[i] = true }
             tracks[e].obligation = obligation.isSatisfied ? nil : obligation
+            if obligation.isSatisfied { tracks[e].fetchedPresent = false }
         }
         unwatchIfIdle(e, replay)
     }

@@ -37,43 +37,28 @@ public struct RequiredInvalidation: Sendable, Equatable {
     }
 
     /// Whether `inv` covers this requirement.
-    public func match(_ inv: Invalidation) -> Match {
+    ///
+    /// A request that names another device or PASID is simply for another
+    /// entry. One that names this entry's device or PASID, or this entry's
+    /// new domain id, but carries the wrong domain id or too small a
+    /// granularity is a near miss: the classic bug of invalidating with the
+    /// new domain id instead of the cached, old one.
+    public func match(_ inv: Invalidation, newDID: UInt16? = nil) -> Match {
         guard let accept = accepted.first(where: { $0.type == inv.type }) else { return .unrelated }
+        let fm: UInt16 = inv.type == .context ? [0, 0b100, 0b110, 0b111][Int(inv.fm ?? 0) & 3] : 0
+        let sidMatches: Bool? = sid.flatMap { sid in inv.sid.map { $0 & ~fm == sid & ~fm } }
+        let pasidMatches: Bool? = pasid.flatMap { pasid in inv.pasid.map { $0 == pasid } }
+        if sidMatches == false || pasidMatches == false { return .unrelated }
+        let usesDID = inv.type != .devtlb && inv.type != .pdevtlb && inv.granularity != .global
+        let didMatches = !usesDID || did == nil || inv.did == nil || inv.did == did || inv.did == alsoDID
+        let aimedHere = sidMatches == true || pasidMatches == true || (newDID != nil && inv.did == newDID)
         guard accept.granularities.contains(inv.granularity) else {
-            return inv.granularity == .page ? .wrongScope("page granularity, so it does not cover the whole entry") : .unrelated
-        }
-        switch inv.granularity {
-        case .global:
-            return .covers
-        case .domain:
-            guard let did, let got = inv.did else { return .covers }
-            if got == did || got == alsoDID { return .covers }
-            return .wrongScope("domain id \(got), but the cached entry is tagged with domain id \(did)")
-        case .device:
-            guard let sid, let got = inv.sid else { return .covers }
-            let mask: UInt16 = [0, 0b100, 0b110, 0b111][Int(inv.fm ?? 0) & 3]
-            if got & ~mask != sid & ~mask {
-                return .wrongScope("source id \(formatSourceID(got)), but the entry belongs to \(formatSourceID(sid))")
-            }
-            if inv.type == .context, let did, let gotDID = inv.did, gotDID != did, gotDID != alsoDID {
-                return .wrongScope("domain id \(gotDID), but the cached entry is tagged with domain id \(did)")
-            }
-            return .covers
-        case .pasid:
-            if inv.type == .pdevtlb || inv.type == .devtlb {
-                if let sid, let got = inv.sid, got != sid {
-                    return .wrongScope("source id \(formatSourceID(got)), but the entry belongs to \(formatSourceID(sid))")
-                }
-            } else if let did, let got = inv.did, got != did, got != alsoDID {
-                return .wrongScope("domain id \(got), but the cached entry is tagged with domain id \(did)")
-            }
-            if let pasid, let got = inv.pasid, got != pasid {
-                return .wrongScope("PASID \(got), but the entry is PASID \(pasid)")
-            }
-            return .covers
-        case .page:
+            guard inv.granularity == .page, didMatches, aimedHere || did == inv.did else { return .unrelated }
             return .wrongScope("page granularity, so it does not cover the whole entry")
         }
+        if didMatches { return .covers }
+        guard aimedHere, let got = inv.did, let did else { return .unrelated }
+        return .wrongScope("domain id \(got), but the cached entry is tagged with domain id \(did)")
     }
 }
 
@@ -85,6 +70,7 @@ public struct RequiredInvalidation: Sendable, Equatable {
 /// | legacy context | context cache (device, domain or global), IOTLB (domain or global), device TLB if TT = 01b (ATS) | VT-d 6.5 "Guidance to software for invalidations"; Linux iommu.c `domain_context_clear_one`, `context_flush` |
 /// | scalable context | context cache (device or global), PASID cache (global or the domain), IOTLB (global or domain), device TLB if DTE | VT-d 6.5; Linux iommu.c `intel_context_flush_no_pasid`, `__context_flush_dev_iotlb` |
 /// | PASID entry | PASID cache (PASID, domain or global; old DID), PASID-based IOTLB (PGTT first-stage or pass-through) or IOTLB (domain or global), PASID-based device TLB if the device's context has DTE | VT-d 6.5; Linux pasid.c `intel_pasid_tear_down_entry`, `pasid_flush_caches` |
+/// | any of them set up under caching mode (`cap.CM`, non-present cached) | the entry's own cache with the NEW domain id (context cache with DID 0 for context entries), and for legacy context and PASID entries the (PASID-based) IOTLB with the new domain id; no device TLB | VT-d 6.1 "Caching Mode"; Linux iommu.c `context_present_cache_flush`, pasid.c `pasid_flush_caches` |
 /// | root, PASID directory, generic | none: set once, never invalidated | Linux iommu.c `iommu_alloc_root_entry`, pasid.c `intel_pasid_get_entry` |
 public enum InvalidationRequirements {
     /// What must follow a change from `old` to `new` of entry `identity`.
@@ -97,6 +83,16 @@ public enum InvalidationRequirements {
     public static func required(for identity: EntryIdentity, old: EntryValue, new: EntryValue, cachedDID: UInt16?,
                                 deviceTLB: Bool, cachingModeSetup: Bool) -> [RequiredInvalidation] {
         let sid = identity.sid
+        // A non-present entry cached under caching mode holds no
+        // translations: the device TLB and, for a scalable context entry,
+        // the PASID cache and IOTLB have nothing of it (VT-d 6.1; Linux
+        // pasid_flush_caches() and the scalable context setup flush only the
+        // entry's own cache).
+        let deviceTLB = deviceTLB && !cachingModeSetup
+        if cachingModeSetup, identity.kind == .smContext {
+            return [RequiredInvalidation(name: "context cache", accepted: [(.context, [.device, .global])], sid: sid,
+                                         suggestion: "inval type=context gran=device did=0 sid=\(formatSourceID(sid ?? 0))")]
+        }
         switch identity.kind {
         case .context:
             var steps = [

@@ -22,8 +22,7 @@ extension Analysis {
         if tracks[e].tornInOrder.count > 8 { tracks[e].tornInOrder.removeFirst() }
 
         let first = update.changes[0]
-        let stores = update.changes.count
-        let message = "\(entryName(record)) is rewritten in place while present: \(stores) \(stores == 1 ? "store" : "stores") from line \(first.ref.event.line) expose a mix of old and new words that the unit can fetch"
+        let message = "\(entryName(record)) is rewritten in place while present: from line \(first.ref.event.line) the unit can fetch a mix of old and new words"
         var events: [(ref: EventRef?, role: String)] = []
         for (k, change) in update.changes.enumerated() {
             var role = "writes " + wordsText(change.bytes, kind: record.kind)

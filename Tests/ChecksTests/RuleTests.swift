@@ -210,6 +210,29 @@ struct MissingInvalidationTests {
         #expect(findings[0].message.contains("before its next update at line 5"))
     }
 
+    @Test func invalidationsForOtherEntriesAreNotNamedAsNearMisses() throws {
+        let findings = try analyze(didChange + """
+            inval type=pasid gran=pasid did=9 pasid=7
+            inval type=context gran=device did=5 sid=00:03.0
+            wait
+            """)
+        #expect(rules(findings) == ["missing-invalidation"])
+        #expect(findings[0].events.map(\.kind) == ["store"])
+    }
+
+    @Test func anEntryFetchedThenTornDownAndInvalidatedIsNoLongerCached() throws {
+        let findings = try analyze(livePasidEntry + """
+            fetch addr=0x10040 size=64
+            store addr=0x10040 size=8 value=0x40
+            fence kind=dma_wmb
+            """ + pasidInvalidations(did: 5) + """
+            store addr=0x10048 size=8 value=0x6
+            fence kind=dma_wmb
+            store addr=0x10040 size=8 value=0x41
+            """)
+        #expect(findings.isEmpty)
+    }
+
     @Test func aSetupOfANonPresentEntryNeedsNoInvalidation() throws {
         let findings = try analyze(emptyPasidEntry + """
             store addr=0x10048 size=8 value=0x6
