@@ -65,8 +65,9 @@ public enum EventPayload: Sendable, Equatable {
     case iommu(UnitDeclaration)
     /// `root`: the unit's root-table pointer was set.
     case root(addr: UInt64, mode: TranslationMode)
-    /// `table`: a table that no walk reaches.
-    case table(TableDeclaration)
+    /// `table`: a table that no walk reaches. Boxed: the declaration is the
+    /// largest payload and the rarest, and every event is copied often.
+    indirect case table(TableDeclaration)
     /// `init`: memory content before the trace begins.
     case initialize(MemoryWrite)
     /// `store`: a CPU store.

@@ -28,11 +28,31 @@ struct LineParser {
 
     // Where each key's token and value sit in the current line, reused for
     // every line so parsing allocates nothing.
-    private var keyStart = [Int](repeating: 0, count: EventKey.allCases.count)
-    private var valueStart = [Int](repeating: 0, count: EventKey.allCases.count)
-    private var valueEnd = [Int](repeating: 0, count: EventKey.allCases.count)
+    // (Plain memory rather than arrays: an array write checks uniqueness,
+    // several times per key, on the hottest path.)
+    private let keyStart = Slots(count: EventKey.allCases.count)
+    private let valueStart = Slots(count: EventKey.allCases.count)
+    private let valueEnd = Slots(count: EventKey.allCases.count)
     private var seen: UInt32 = 0
     private static let allowedKeys: [UInt32] = EventKind.allCases.map { $0.allowedKeys }
+    // The lookups below run once or more per line; tables built once keep
+    // them free of allocation (`allCases`, `Set` and array literals are not).
+    private static let requiredKeyMasks: [UInt32] = EventKind.allCases.map { $0.requiredKeys.reduce(0) { $0 | $1.bit } }
+    private static let fenceKinds = FenceKind.allCases
+    private static let flushKinds = FlushKind.allCases
+    private static let tableKinds = TableKind.allCases
+    private static let invalidationTypes = InvalidationType.allCases
+    private static let granularities = InvalidationGranularity.allCases
+    private static let granularityCount = InvalidationGranularity.allCases.count
+    /// For each type, the granularities it allows, as bits of `1 << gran.rawValue`.
+    private static let validGranularityMasks: [UInt8] = InvalidationType.allCases.map { type in
+        type.validGranularities.reduce(0) { $0 | 1 << $1.rawValue }
+    }
+    /// ``requiredInvalidationKeys(_:_:)`` as key bit sets, indexed by
+    /// `type * granularityCount + gran`.
+    private static let requiredInvalidationMasks: [UInt32] = InvalidationType.allCases.flatMap { type in
+        InvalidationGranularity.allCases.map { gran in requiredInvalidationKeys(type, gran).reduce(0) { $0 | $1.bit } }
+    }
 
     init(fileName: String) {
         self.fileName = fileName
@@ -187,8 +207,11 @@ struct LineParser {
                 }
             }
         }
-        for key in kind.requiredKeys where seen & key.bit == 0 {
-            throw error(number, kindStart, "`\(kind.name)` needs `\(key.name)=`", found: kind.name)
+        let required = Self.requiredKeyMasks[Int(kind.rawValue)]
+        if seen & required != required {
+            for key in kind.requiredKeys where seen & key.bit == 0 {
+                throw error(number, kindStart, "`\(kind.name)` needs `\(key.name)=`", found: kind.name)
+            }
         }
 
         var event = TraceEvent(.wait, line: number)
@@ -249,7 +272,7 @@ struct LineParser {
             return kind == .store ? .store(write) : .initialize(write)
         case .fence:
             let word = value(.kind, line)
-            guard let fence = FenceKind.allCases.first(where: { word.equals($0.staticName) }) else {
+            guard let fence = Self.fenceKinds.first(where: { word.equals($0.staticName) }) else {
                 throw valueError(.kind, line, n, "unknown barrier kind")
             }
             return .fence(fence)
@@ -263,7 +286,7 @@ struct LineParser {
             var flushKind = FlushKind.clflush
             if has(.kind) {
                 let word = value(.kind, line)
-                guard let k = FlushKind.allCases.first(where: { word.equals($0.staticName) }) else {
+                guard let k = Self.flushKinds.first(where: { word.equals($0.staticName) }) else {
                     throw valueError(.kind, line, n, "unknown flush kind; expected clflush, clflushopt or clwb")
                 }
                 flushKind = k
@@ -312,7 +335,9 @@ struct LineParser {
 
     private func wideValue(_ line: UnsafeBufferPointer<UInt8>, _ n: UInt64, size: Int) throws(TraceError) -> UInt128 {
         let v: UInt128
-        do { v = try value(.value, line).parseUnsigned128() } catch {
+        let text = value(.value, line)
+        // Up to 18 characters always fit 64 bits: the cheaper parse.
+        do { v = text.count <= 18 ? UInt128(try text.parseUnsigned()) : try text.parseUnsigned128() } catch {
             throw valueError(.value, line, n, error == .malformed ? "not a number" : "value wider than 128 bits")
         }
         if size < 16 && v >> (size * 8) != 0 {
@@ -329,7 +354,7 @@ struct LineParser {
 
     private mutating func tableDeclaration(_ line: UnsafeBufferPointer<UInt8>, _ n: UInt64) throws(TraceError) -> TableDeclaration {
         let word = value(.kind, line)
-        guard let kind = TableKind.allCases.first(where: { word.equals($0.staticName) }) else {
+        guard let kind = Self.tableKinds.first(where: { word.equals($0.staticName) }) else {
             throw valueError(.kind, line, n, "unknown table kind; expected root, context, sm-context, pasid-dir, pasid or generic")
         }
         var table = TableDeclaration(addr: try number(.addr, line, n), kind: kind)
@@ -377,14 +402,14 @@ struct LineParser {
 
     private func invalidation(_ line: UnsafeBufferPointer<UInt8>, _ n: UInt64) throws(TraceError) -> Invalidation {
         let typeWord = value(.type, line)
-        guard let type = InvalidationType.allCases.first(where: { typeWord.equals($0.staticName) }) else {
+        guard let type = Self.invalidationTypes.first(where: { typeWord.equals($0.staticName) }) else {
             throw valueError(.type, line, n, "unknown invalidation type; expected context, pasid, iotlb, piotlb, devtlb, pdevtlb or iec")
         }
         let granWord = value(.gran, line)
-        guard let gran = InvalidationGranularity.allCases.first(where: { granWord.equals($0.staticName) }) else {
+        guard let gran = Self.granularities.first(where: { granWord.equals($0.staticName) }) else {
             throw valueError(.gran, line, n, "unknown granularity; expected global, domain, device, pasid or page")
         }
-        guard type.validGranularities.contains(gran) else {
+        guard Self.validGranularityMasks[Int(type.rawValue)] & 1 << gran.rawValue != 0 else {
             throw valueError(.gran, line, n, "gran=\(gran.name) is not valid for type=\(type.name)")
         }
         var inv = Invalidation(type: type, granularity: gran)
@@ -398,9 +423,12 @@ struct LineParser {
             inv.am = UInt8(am)
         }
         if has(.fm) { inv.fm = UInt8(try number(.fm, line, n, bits: 2)) }
-        for key in Self.requiredInvalidationKeys(type, gran) where !has(key) {
-            throw error(n, keyStart[EventKey.gran.rawValue], "type=\(type.name) gran=\(gran.name) needs `\(key.name)=`",
-                        found: "gran=\(gran.name)")
+        let required = Self.requiredInvalidationMasks[Int(type.rawValue) * Self.granularityCount + Int(gran.rawValue)]
+        if seen & required != required {
+            for key in Self.requiredInvalidationKeys(type, gran) where !has(key) {
+                throw error(n, keyStart[EventKey.gran.rawValue], "type=\(type.name) gran=\(gran.name) needs `\(key.name)=`",
+                            found: "gran=\(gran.name)")
+            }
         }
         return inv
     }
@@ -550,6 +578,33 @@ extension InvalidationGranularity {
         case .device: "device"
         case .pasid: "pasid"
         case .page: "page"
+        }
+    }
+}
+
+/// A fixed number of integers in memory of their own, written in place.
+final class Slots {
+    private let base: UnsafeMutablePointer<Int>
+    private let count: Int
+
+    init(count: Int) {
+        self.count = count
+        base = .allocate(capacity: count)
+        base.initialize(repeating: 0, count: count)
+    }
+
+    deinit { base.deallocate() }
+
+    /// The integer at `index`, which must be below the count (indices here
+    /// are `EventKey` raw values, never input).
+    @inline(__always) subscript(index: Int) -> Int {
+        get {
+            precondition(index >= 0 && index < count)
+            return base[index]
+        }
+        set {
+            precondition(index >= 0 && index < count)
+            base[index] = newValue
         }
     }
 }

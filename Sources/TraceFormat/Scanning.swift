@@ -36,6 +36,26 @@ extension UnsafeBufferPointer<UInt8> {
     /// Parses an unsigned decimal or `0x` hexadecimal integer of at most
     /// `bits` bits.
     func parseUnsigned(bits: Int = 64) throws(NumberProblem) -> UInt64 {
+        // Most numbers fit 64 bits without overflow checks: up to 16 hex or
+        // 19 decimal digits. Anything longer takes the 128-bit path.
+        if count > 2 && count <= 18 && self[0] == ASCII.zero && (self[1] == ASCII.x || self[1] == ASCII.upperX) {
+            var value: UInt64 = 0
+            for i in 2..<count {
+                guard let digit = ASCII.hexValue(self[i]) else { throw .malformed }
+                value = value << 4 | UInt64(digit)
+            }
+            guard bits == 64 || value >> bits == 0 else { throw .tooWide }
+            return value
+        }
+        if count >= 1 && count <= 19 && ASCII.isDigit(self[0]) && (count == 1 || self[1] != ASCII.x && self[1] != ASCII.upperX) {
+            var value: UInt64 = 0
+            for byte in self {
+                guard ASCII.isDigit(byte) else { throw .malformed }
+                value = value &* 10 &+ UInt64(byte - ASCII.zero)
+            }
+            guard bits == 64 || value >> bits == 0 else { throw .tooWide }
+            return value
+        }
         let wide = try parseUnsigned128()
         guard wide >> bits == 0 else { throw .tooWide }
         return UInt64(truncatingIfNeeded: wide)
@@ -102,6 +122,14 @@ extension UnsafeBufferPointer<UInt8> {
     /// Offset of the first byte that is not valid UTF-8, or nil when all is.
     func firstInvalidUTF8() -> Int? {
         var i = 0
+        // Trace lines are almost all ASCII: skip eight bytes at a time while
+        // none has its top bit set.
+        if let base = baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while i + 8 <= count && raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                i += 8
+            }
+        }
         while i < count {
             let b = self[i]
             if b < 0x80 { i += 1; continue }
