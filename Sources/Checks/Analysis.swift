@@ -49,6 +49,8 @@ public struct Analysis {
     static let maxPendingPerEntry = 8
 
     let options: AnalysisOptions
+    /// ``AnalysisOptions/rules`` as bits, for the hot path.
+    let enabledRules: UInt32
     let traceName: String
     var tracks: [EntryTrack] = []
     var findings: [PendingFinding] = []
@@ -66,6 +68,7 @@ public struct Analysis {
     public init(traceName: String, options: AnalysisOptions = AnalysisOptions()) {
         self.traceName = traceName
         self.options = options
+        enabledRules = options.rules.reduce(0) { $0 | $1.bit }
     }
 
     /// Reads, replays and analyzes every event of `reader` in one pass.
@@ -81,7 +84,7 @@ public struct Analysis {
                               events: replay.eventCount, entries: replay.entries.count)
     }
 
-    func enabled(_ rule: Rule) -> Bool { options.rules.contains(rule) }
+    func enabled(_ rule: Rule) -> Bool { enabledRules & rule.bit != 0 }
 
     /// Takes one replayed event.
     public mutating func observe(_ step: ReplayStep, replay: inout Replayer) throws(TraceError) {
@@ -121,10 +124,11 @@ public struct Analysis {
         case .fence(let kind):
             if kind.ordersDeviceStores {
                 fenceGeneration[event.cpu, default: 0] += 1
-            } else if kind.isWriteBarrier {
-                var recent = weakBarriers[event.cpu, default: []]
-                if recent.count == 8 { recent.removeFirst() }
+            } else if kind.isWriteBarrier && options.memoryModel == .weak {
+                // Taken out and put back so the array is never copied.
+                var recent = weakBarriers.removeValue(forKey: event.cpu) ?? []
                 recent.append(ref)
+                if recent.count > 16 { recent.removeFirst(8) }
                 weakBarriers[event.cpu] = recent
             }
         case .inval(let inv):
@@ -168,9 +172,8 @@ public struct Analysis {
 
     /// Stops visiting `e` on invalidations once nothing is pending.
     mutating func unwatchIfIdle(_ e: Int, _ replay: Replayer) {
-        let t = tracks[e]
-        let live = t.open.map { !$0.explicit && EntryShape(replay.entries[e]).isPresent($0.old) } ?? false
-        guard t.handshake == nil, t.obligation == nil, t.dirty == nil, !live else { return }
+        guard tracks[e].handshake == nil, tracks[e].obligation == nil, tracks[e].dirty == nil else { return }
+        if let open = tracks[e].open, !open.explicit, EntryShape(replay.entries[e]).isPresent(open.old) { return }
         watched[replay.entries[e].unit]?.remove(e)
     }
 

@@ -54,7 +54,7 @@ extension Analysis {
                          events: [(ref: EventRef?, role: String)], old: EntryValue, exposed: EntryValue? = nil,
                          new: EntryValue, steps: [RequiredInvalidation] = [], bound: Bool = false) {
         guard enabled(rule) else { return }
-        let key = serial << 3 | Rule.allCases.firstIndex(of: rule)!
+        let key = serial << 3 | rule.ordinal
         guard !tracks[e].reported.contains(key) else { return }
         tracks[e].reported.append(key)
         var seen = Set<Int>()

@@ -103,12 +103,12 @@ extension Analysis {
         // Judge against what the unit may hold: the value before a pending
         // change, else the current one.
         let device = tracks[e].device
+        let liveUpdate = tracks[e].open.map { !$0.explicit && EntryShape(replay.entries[e]).isPresent($0.old) } ?? false
+        guard liveUpdate || tracks[e].fetchedPresent else { unwatchIfIdle(e, replay); return }
         let cached = tracks[e].obligation?.old ?? tracks[e].handshake?.clear.before ?? device
         if let first = requirements(e, old: cached, new: device, replay).first, first.match(inv) == .covers {
             tracks[e].fetchedPresent = false
-            if let open = tracks[e].open, !open.explicit, EntryShape(replay.entries[e]).isPresent(open.old) {
-                endUpdate(e, new: device, replay)
-            }
+            if liveUpdate { endUpdate(e, new: device, replay) }
         }
         unwatchIfIdle(e, replay)
     }

@@ -18,8 +18,13 @@ public struct RequiredInvalidation: Sendable, Equatable {
     public var sid: UInt16?
     /// The PASID, for PASID granularity.
     public var pasid: UInt32?
-    /// How to write it in a trace or a fix.
-    public var suggestion: String
+    /// The request that satisfies it, as a fix would issue it.
+    public var suggested: Invalidation
+
+    /// The suggested request as a trace line (`inval type=pasid ...`).
+    public var suggestion: String {
+        String(TraceWriter.line(for: TraceEvent(.inval(suggested)), symbols: SymbolTable()).dropLast())
+    }
 
     public static func == (a: RequiredInvalidation, b: RequiredInvalidation) -> Bool {
         a.name == b.name && a.did == b.did && a.sid == b.sid && a.pasid == b.pasid
@@ -91,34 +96,34 @@ public enum InvalidationRequirements {
         let deviceTLB = deviceTLB && !cachingModeSetup
         if cachingModeSetup, identity.kind == .smContext {
             return [RequiredInvalidation(name: "context cache", accepted: [(.context, [.device, .global])], sid: sid,
-                                         suggestion: "inval type=context gran=device did=0 sid=\(formatSourceID(sid ?? 0))")]
+                                         suggested: Invalidation(type: .context, granularity: .device, did: 0, sid: sid ?? 0))]
         }
         switch identity.kind {
         case .context:
             var steps = [
                 RequiredInvalidation(name: "context cache", accepted: [(.context, [.device, .domain, .global])],
                                      did: cachedDID, alsoDID: cachingModeSetup ? 0 : nil, sid: sid,
-                                     suggestion: "inval type=context gran=device did=\(cachedDID ?? 0) sid=\(formatSourceID(sid ?? 0))"),
+                                     suggested: Invalidation(type: .context, granularity: .device, did: cachedDID ?? 0, sid: sid ?? 0)),
                 RequiredInvalidation(name: "IOTLB", accepted: [(.iotlb, [.domain, .global])], did: cachedDID,
-                                     suggestion: "inval type=iotlb gran=domain did=\(cachedDID ?? 0)"),
+                                     suggested: Invalidation(type: .iotlb, granularity: .domain, did: cachedDID ?? 0)),
             ]
             if deviceTLB {
                 steps.append(RequiredInvalidation(name: "device TLB", accepted: [(.devtlb, [.device]), (.pdevtlb, [.device, .pasid])],
-                                                  sid: sid, suggestion: "inval type=devtlb gran=device sid=\(formatSourceID(sid ?? 0))"))
+                                                  sid: sid, suggested: Invalidation(type: .devtlb, granularity: .device, sid: sid ?? 0)))
             }
             return steps
         case .smContext:
             var steps = [
                 RequiredInvalidation(name: "context cache", accepted: [(.context, [.device, .global])], sid: sid,
-                                     suggestion: "inval type=context gran=device did=0 sid=\(formatSourceID(sid ?? 0))"),
+                                     suggested: Invalidation(type: .context, granularity: .device, did: 0, sid: sid ?? 0)),
                 RequiredInvalidation(name: "PASID cache", accepted: [(.pasid, [.global, .domain])],
-                                     suggestion: "inval type=pasid gran=global"),
+                                     suggested: Invalidation(type: .pasid, granularity: .global)),
                 RequiredInvalidation(name: "IOTLB", accepted: [(.iotlb, [.global, .domain]), (.piotlb, [.pasid])],
-                                     suggestion: "inval type=iotlb gran=global"),
+                                     suggested: Invalidation(type: .iotlb, granularity: .global)),
             ]
             if deviceTLB {
                 steps.append(RequiredInvalidation(name: "device TLB", accepted: [(.devtlb, [.device]), (.pdevtlb, [.device, .pasid])],
-                                                  sid: sid, suggestion: "inval type=devtlb gran=device sid=\(formatSourceID(sid ?? 0))"))
+                                                  sid: sid, suggested: Invalidation(type: .devtlb, granularity: .device, sid: sid ?? 0)))
             }
             return steps
         case .pasid:
@@ -132,16 +137,16 @@ public enum InvalidationRequirements {
             if pasidBased { iotlb.insert((.piotlb, [.pasid]), at: 0) }
             var steps = [
                 RequiredInvalidation(name: "PASID cache", accepted: [(.pasid, [.pasid, .domain, .global])], did: did,
-                                     pasid: pasid, suggestion: "inval type=pasid gran=pasid did=\(did) pasid=\(pasid)"),
+                                     pasid: pasid, suggested: Invalidation(type: .pasid, granularity: .pasid, did: did, pasid: pasid)),
                 RequiredInvalidation(name: pasidBased ? "PASID-based IOTLB" : "IOTLB", accepted: iotlb, did: did,
                                      pasid: pasid,
-                                     suggestion: pasidBased ? "inval type=piotlb gran=pasid did=\(did) pasid=\(pasid)"
-                                         : "inval type=iotlb gran=domain did=\(did)"),
+                                     suggested: pasidBased ? Invalidation(type: .piotlb, granularity: .pasid, did: did, pasid: pasid)
+                                         : Invalidation(type: .iotlb, granularity: .domain, did: did)),
             ]
             if deviceTLB {
                 steps.append(RequiredInvalidation(name: "device TLB", accepted: [(.pdevtlb, [.pasid, .device]), (.devtlb, [.device])],
                                                   sid: sid, pasid: pasid,
-                                                  suggestion: "inval type=pdevtlb gran=pasid sid=\(formatSourceID(sid ?? 0)) pasid=\(pasid)"))
+                                                  suggested: Invalidation(type: .pdevtlb, granularity: .pasid, sid: sid ?? 0, pasid: pasid)))
             }
             return steps
         case .root, .pasidDirectory, .generic:

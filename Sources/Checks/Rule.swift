@@ -49,9 +49,23 @@ public enum Rule: String, CaseIterable, Sendable, Codable, Comparable {
         }
     }
 
-    public static func < (a: Rule, b: Rule) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    /// The rule's position in the rule book: reports order by it.
+    var ordinal: Int {
+        switch self {
+        case .tornRead: 0
+        case .tornWindow: 1
+        case .missingBarrier: 2
+        case .ownershipHandshake: 3
+        case .missingInvalidation: 4
+        case .missingFlush: 5
+        case .unalignedStore: 6
+        }
     }
+
+    /// The rule as one bit of a set.
+    var bit: UInt32 { 1 << UInt32(ordinal) }
+
+    public static func < (a: Rule, b: Rule) -> Bool { a.ordinal < b.ordinal }
 }
 
 /// How bad a finding is.

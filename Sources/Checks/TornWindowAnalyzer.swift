@@ -10,6 +10,14 @@ extension Analysis {
         guard update.changes.count > 0 else { return }
         let record = replay.entries[e]
         let shape = EntryShape(record)
+        // Quick answers for the common shapes: one atomic change within the
+        // Present chunk exposes only O and N, and a setup whose only present
+        // version is its last exposes only N.
+        let pcRange = shape.presentChunk * shape.chunk..<(shape.presentChunk + 1) * shape.chunk
+        if update.changes.count == 1, !update.changes[0].splits, pcRange.contains(update.changes[0].bytes.lowerBound),
+           update.changes[0].bytes.upperBound <= pcRange.upperBound { return }
+        if !shape.isPresent(update.old), update.changes.dropLast().allSatisfy({ !shape.isPresent($0.after) }),
+           !update.changes.contains(where: \.splits) { return }
         let (versions, endOfChange) = programOrderVersions(update, shape)
         // After an ownership point the unit has finished every fetch it began
         // before: a Present chunk read earlier cannot pair with later chunks.
