@@ -58,7 +58,11 @@ enum KernelTracePrefix {
         let digits = i - fractionStart
         guard digits > 0, i < p.count, p[i] == ASCII.colon else { return nil }
         for _ in digits..<9 { fraction *= 10 }
-        return seconds * 1_000_000_000 + fraction
+        // Eleven digits of seconds overflow 64 bits of nanoseconds: such a
+        // token is not a time this reader can hold, so the prefix has none.
+        let (nanoseconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow, nanoseconds <= UInt64.max - fraction else { return nil }
+        return nanoseconds + fraction
     }
 
     /// True for a line of kernel trace output that carries no hitless event:

@@ -218,6 +218,8 @@ struct LinesAndNumbersTests {
     @Test(arguments: [
         ("12", UInt64(12)), ("0x1f", 0x1f), ("0X1F", 0x1f), ("0x1F", 0x1f), ("0", 0), ("0x0", 0),
         ("18446744073709551615", .max), ("0xffffffffffffffff", .max), ("0x0000000000000000000000000001", 1), ("007", 7),
+        ("9999999999999999999", 9_999_999_999_999_999_999), ("0x00000000000000001", 1), ("0X0123456789abcdef", 0x0123_4567_89ab_cdef),
+        ("00000000000000000000000000042", 42),
     ])
     func integersAreDecimalOrHexadecimal(text: String, value: UInt64) throws {
         #expect(try event("begin addr=\(text)").event.payload == .begin(addr: value))
