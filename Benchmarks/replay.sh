@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The replay benchmark of issue 3: on one generated trace, parse only
 # (`hitless stats`) against parse + replay (`hitless entries --summary`, which
-# replays every event and prints only counts). Prints medians of RUNS runs,
-# the ratio, and peak RSS of each.
+# replays every event and prints only counts; it parses on a second thread)
+# and parse + replay on one thread (`--single-thread`). Prints medians of
+# RUNS runs of wall and CPU time, the ratios, and peak RSS of each.
 #
 #   Benchmarks/replay.sh                 # 20 million events, 3 runs
 #   EVENTS=2000000 RUNS=5 Benchmarks/replay.sh
@@ -35,29 +36,37 @@ fi
 TIMES=$(mktemp)
 trap 'rm -f "$TIMES"' EXIT
 
-# run NAME ARGS...: RUNS runs; prints "median_seconds max_rss_kib".
+# run NAME ARGS...: RUNS runs; prints "median_wall median_cpu max_rss_kib".
+# CPU time (user + system) is printed too: on a loaded machine the wall
+# clock measures the neighbours more than hitless.
 run() {
     local name=$1; shift
-    local secs=() rss=0
+    local walls=() cpus=() rss=0
     for _ in $(seq "$RUNS"); do
-        /usr/bin/time -f "%e %M" -o "$TIMES" "$@" > /dev/null
-        read -r s m < "$TIMES"
-        secs+=("$s")
+        /usr/bin/time -f "%e %U %S %M" -o "$TIMES" "$@" > /dev/null
+        read -r e u s m < "$TIMES"
+        walls+=("$e")
+        cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')")
         (( m > rss )) && rss=$m
-        echo "  $name: ${s}s, ${m} KiB" >&2
+        echo "  $name: ${e}s wall, ${u}s user ${s}s sys, ${m} KiB" >&2
     done
-    local median
-    median=$(printf '%s\n' "${secs[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-    echo "$median $rss"
+    echo "$(median "${walls[@]}") $(median "${cpus[@]}") $rss"
 }
 
-echo "trace: $TRACE ($(du -h "$TRACE" | cut -f1)), $EVENTS events, $RUNS runs each" >&2
-read -r PARSE PARSE_RSS < <(run "parse (stats)" "$BIN" stats "$TRACE")
-read -r REPLAY REPLAY_RSS < <(run "parse+replay (entries --summary)" "$BIN" entries --summary "$TRACE")
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+echo "trace: $TRACE ($(du -h "$TRACE" | cut -f1)), $EVENTS events, $RUNS runs each; load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+read -r PARSE PARSE_CPU PARSE_RSS < <(run "parse (stats)" "$BIN" stats "$TRACE")
+read -r REPLAY REPLAY_CPU REPLAY_RSS < <(run "parse+replay (entries --summary)" "$BIN" entries --summary "$TRACE")
+read -r SINGLE SINGLE_CPU SINGLE_RSS < <(run "parse+replay, one thread" "$BIN" entries --summary --single-thread "$TRACE")
 "$BIN" entries --summary "$TRACE" >&2
 
-awk -v p="$PARSE" -v r="$REPLAY" -v pm="$PARSE_RSS" -v rm="$REPLAY_RSS" -v n="$EVENTS" 'BEGIN {
-    printf "parse only      %8.2f s  %6.1f M events/s  peak RSS %7.1f MiB\n", p, n / p / 1e6, pm / 1024
-    printf "parse + replay  %8.2f s  %6.1f M events/s  peak RSS %7.1f MiB\n", r, n / r / 1e6, rm / 1024
-    printf "ratio           %8.2f (goal: at most 1.5)\n", r / p
+awk -v p="$PARSE" -v r="$REPLAY" -v pc="$PARSE_CPU" -v rc="$REPLAY_CPU" -v pm="$PARSE_RSS" -v rm="$REPLAY_RSS" \
+    -v s="$SINGLE" -v sc="$SINGLE_CPU" -v sm="$SINGLE_RSS" -v n="$EVENTS" 'BEGIN {
+    printf "                  wall (median)   CPU (median)   events/s (CPU)   peak RSS\n"
+    printf "parse only        %8.2f s      %8.2f s     %6.2f M        %7.1f MiB\n", p, pc, n / pc / 1e6, pm / 1024
+    printf "parse + replay    %8.2f s      %8.2f s     %6.2f M        %7.1f MiB\n", r, rc, n / rc / 1e6, rm / 1024
+    printf "  one thread      %8.2f s      %8.2f s     %6.2f M        %7.1f MiB\n", s, sc, n / sc / 1e6, sm / 1024
+    printf "ratio             %8.2f        %8.2f        (goal: at most 1.5)\n", r / p, rc / pc
+    printf "  one thread      %8.2f        %8.2f\n", s / p, sc / pc
 }'

@@ -1,18 +1,156 @@
+import Foundation
 import TraceFormat
 
 extension Replayer {
     /// Replays every event of `reader`, stopping after event `stopAfter`
     /// (1-based) when given. Returns the replayer, ready to be queried.
-    public static func run(_ reader: TraceReader, stopAfter: Int? = nil, keepHistory: Bool = false) throws(TraceError) -> Replayer {
+    ///
+    /// A whole-trace replay (no `stopAfter`) is pipelined when `pipelined`:
+    /// one thread parses batches of events while this one replays them, so
+    /// the wall time is close to the slower of the two rather than their sum.
+    /// Errors come in trace order either way: the first malformed line stops
+    /// the replay after every event before it.
+    public static func run(_ reader: TraceReader, stopAfter: Int? = nil, keepHistory: Bool = false,
+                           pipelined: Bool = true) throws(TraceError) -> Replayer {
         var replay = Replayer(fileName: reader.fileName, keepHistory: keepHistory)
+        if pipelined && stopAfter == nil {
+            try replay.runPipelined(reader)
+            return replay
+        }
         while replay.eventCount != stopAfter, let event = try reader.next() {
             // No step is built, and the reader's symbol table (a copy of
             // several arrays) is taken only for events that name something.
-            switch event.kind {
-            case .store, .`init`, .flush, .fence, .mark, .begin, .end: try replay.applyEvent(event, noSymbols)
-            default: try replay.applyEvent(event, reader.symbols)
+            if event.kind.namesNothing {
+                try replay.applyEvent(event, noSymbols)
+            } else {
+                try replay.applyEvent(event, reader.symbols)
             }
         }
         return replay
+    }
+
+    private mutating func runPipelined(_ reader: TraceReader) throws(TraceError) {
+        let pipe = EventPipe(reader)
+        let parser = Thread { pipe.produce() }
+        parser.stackSize = 1 << 20
+        parser.start()
+        defer { pipe.cancel() }
+        while let batch = pipe.take() {
+            for i in batch.events.indices {
+                let kind = batch.events[i].kind
+                if kind.namesNothing {
+                    try applyEvent(batch.events[i], noSymbols)
+                } else {
+                    try applyEvent(batch.events[i], batch.symbols)
+                }
+            }
+            pipe.recycle(batch.events)
+        }
+        if let error = pipe.failure { throw error }
+    }
+}
+
+extension EventKind {
+    /// Events whose replay needs no names (no unit, no table label).
+    var namesNothing: Bool {
+        switch self {
+        case .store, .`init`, .flush, .fence, .mark, .begin, .end: true
+        default: false
+        }
+    }
+}
+
+/// Batches of parsed events handed from the parsing thread to the replaying
+/// one. At most `depth` batches are in flight, and their arrays are reused:
+/// memory stays bounded and nothing is allocated per event.
+final class EventPipe: @unchecked Sendable {
+    struct Batch {
+        var events: [TraceEvent]
+        /// The reader's names as of the batch's last event.
+        var symbols: SymbolTable
+    }
+
+    static let batchSize = 4096
+    static let depth = 4
+
+    private let reader: TraceReader
+    private let condition = NSCondition()
+    private var full: [Batch] = []
+    private var spare: [[TraceEvent]] = []
+    private var arrays = 0
+    private var finished = false
+    private var cancelled = false
+    private(set) var failure: TraceError?
+
+    init(_ reader: TraceReader) { self.reader = reader }
+
+    /// The parsing thread's loop.
+    func produce() {
+        var events = spareArray()
+        do {
+            while let event = try reader.next() {
+                events.append(event)
+                if events.count == Self.batchSize {
+                    guard put(Batch(events: events, symbols: reader.symbols)) else { return }
+                    events = spareArray()
+                }
+            }
+        } catch {
+            condition.lock()
+            failure = error
+            condition.unlock()
+        }
+        _ = put(Batch(events: events, symbols: reader.symbols))
+        condition.lock()
+        finished = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func spareArray() -> [TraceEvent] {
+        condition.lock()
+        defer { condition.unlock() }
+        while spare.isEmpty && arrays >= Self.depth && !cancelled { condition.wait() }
+        if let array = spare.popLast() { return array }
+        arrays += 1
+        var array: [TraceEvent] = []
+        array.reserveCapacity(Self.batchSize)
+        return array
+    }
+
+    /// Queues a batch; false when the consumer has gone.
+    private func put(_ batch: Batch) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        if cancelled { return false }
+        if !batch.events.isEmpty { full.append(batch) }
+        condition.signal()
+        return true
+    }
+
+    /// The next batch, or nil at the end (or after a parse error).
+    func take() -> Batch? {
+        condition.lock()
+        defer { condition.unlock() }
+        while full.isEmpty && !finished { condition.wait() }
+        return full.isEmpty ? nil : full.removeFirst()
+    }
+
+    /// Gives a batch's array back for reuse.
+    func recycle(_ events: [TraceEvent]) {
+        var events = events
+        events.removeAll(keepingCapacity: true)
+        condition.lock()
+        spare.append(events)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Stops the parsing thread (the replay failed or is done).
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
     }
 }

@@ -169,7 +169,7 @@ public struct Replayer: Sendable {
     /// read it, so ``noSymbols`` will do for them.
     mutating func applyEvent(_ event: TraceEvent, _ symbols: SymbolTable) throws(TraceError) {
         eventCount += 1
-        touches.removeAll(keepingCapacity: true)
+        if !touches.isEmpty { touches.removeAll(keepingCapacity: true) }
         if !unlinkedTableIDs.isEmpty {
             freeTableIDs.append(contentsOf: unlinkedTableIDs)
             unlinkedTableIDs.removeAll(keepingCapacity: true)
@@ -474,7 +474,7 @@ public struct Replayer: Sendable {
     // MARK: - Tables and the walk
 
     private mutating func findHits(_ addr: UInt64, _ size: UInt64) {
-        hits.removeAll(keepingCapacity: true)
+        if !hits.isEmpty { hits.removeAll(keepingCapacity: true) }
         guard size > 0 else { return }
         let end = addr &+ (size - 1)
         var page = addr >> 12
@@ -492,7 +492,7 @@ public struct Replayer: Sendable {
             if page == lastPage { break }
             page &+= 1
         }
-        for t in largeTables { addHits(t, addr, end) }
+        for j in largeTables.indices { addHits(largeTables[j], addr, end) }
     }
 
     private mutating func addHits(_ t: Int, _ addr: UInt64, _ end: UInt64) {

@@ -21,8 +21,11 @@ struct EntriesCommand: ParsableCommand {
     @Flag(help: ArgumentHelp("Replay only and print counts (a diagnostic, for benchmarks).", visibility: .hidden))
     var summary = false
 
+    @Flag(help: ArgumentHelp("Parse and replay on one thread (a diagnostic, for benchmarks).", visibility: .hidden))
+    var singleThread = false
+
     func run() throws {
-        let replay = try Replayer.run(TraceReader(path: trace))
+        let replay = try Replayer.run(TraceReader(path: trace), pipelined: !singleThread)
         if summary {
             try emit(EntriesReport.summary(replay), to: output)
             return

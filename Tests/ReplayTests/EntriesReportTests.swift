@@ -3,6 +3,7 @@ import Testing
 import TraceFormat
 import Replay
 import Reports
+import TraceGenerator
 
 let sample = onDmar0("""
     root addr=0x1000 mode=scalable
@@ -113,6 +114,21 @@ struct BinaryTests {
         #expect(doc.entries.map(\.identity) == ["dmar0 pasid 00:02.0/5"])
         #expect(doc.entries.first?.fields["DID"] == 5 && doc.entries.first?.fields["PGTT"] == 2)
         #expect(doc.entries.first?.fields["FPD"] == 0)
+    }
+
+    @Test func generateWritesZstdWhenTheNameSaysSoAndAManifest() throws {
+        let dir = NSTemporaryDirectory() + "hitless-gen-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let (_, status) = try run(["generate", "--events", "5000", "--seed", "3", "--buggy", "0.5",
+                                   "-o", dir + "/g.trace.zst", "--manifest", dir + "/g.json"])
+        #expect(status == 0)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: dir + "/g.trace.zst"))
+        #expect(Array(bytes.prefix(4)) == [0x28, 0xb5, 0x2f, 0xfd])
+        let manifest = try JSONDecoder().decode(GeneratorManifest.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/g.json")))
+        #expect(manifest.events == 5000 && manifest.seed == 3)
+        #expect(try TraceReader(path: dir + "/g.trace.zst").readAll().count == 5000)
+        let (summary, replayStatus) = try run(["entries", "--summary", dir + "/g.trace.zst"])
+        #expect(replayStatus == 0 && summary.hasPrefix("events 5000 ") && summary.hasSuffix("diagnostics 0\n"))
     }
 
     @Test func entriesPrintsEveryTouchedEntry() throws {

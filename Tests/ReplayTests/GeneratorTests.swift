@@ -70,3 +70,27 @@ struct GeneratorTests {
         #expect(!text.contains("at=intel_pasid_tear_down_entry+0x5c"))
     }
 }
+
+@Suite("Replaying a whole trace")
+struct PipelinedRunTests {
+    @Test func theParsingThreadGivesTheSameReplayAsOneThread() throws {
+        let (text, _) = TraceGenerator.text(GeneratorOptions(events: 30_000, seed: 11, buggyRate: 0.2))
+        let one = try Replayer.run(TraceReader(text: text), pipelined: false)
+        let two = try Replayer.run(TraceReader(text: text), pipelined: true)
+        #expect(one.eventCount == 30_000 && two.eventCount == 30_000)
+        #expect(one.entries.map(\.identity) == two.entries.map(\.identity))
+        #expect(one.entries.map(\.changes) == two.entries.map(\.changes))
+        #expect((0..<one.entries.count).allSatisfy { one.deviceValue(of: $0) == two.deviceValue(of: $0) })
+    }
+
+    @Test func aMalformedLineStopsTheReplayWithItsErrorAfterTheEventsBeforeIt() throws {
+        let (text, _) = TraceGenerator.text(GeneratorOptions(events: 10_000, seed: 12))
+        let broken = text + "store addr=0x10 size=3 value=0x1\n"
+        #expect(throws: TraceError.self) { try Replayer.run(TraceReader(text: broken), pipelined: true) }
+        do {
+            _ = try Replayer.run(TraceReader(text: broken), pipelined: true)
+        } catch {
+            #expect(error.description.contains(":10003:"))
+        }
+    }
+}
