@@ -42,5 +42,7 @@ let package = Package(
         .testTarget(name: "CLITests"),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "TraceFormat"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Reports", "TraceGenerator"]),
+        // Resources/ holds the official SARIF 2.1.0 schema the tests validate against.
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Checks", "TraceFormat"], exclude: ["Resources"]),
     ]
 )

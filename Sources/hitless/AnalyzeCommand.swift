@@ -11,6 +11,33 @@ enum FailOn: String, ExpressibleByArgument, CaseIterable {
     case error, warning, none
 }
 
+/// Report formats of `analyze` and `diff`.
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json, sarif
+}
+
+/// The options `analyze` and `diff` share: how to analyze a trace.
+struct AnalysisFlags: ParsableArguments {
+    @Option(help: "Memory model: tso (x86 store order, the default on VT-d) or weak (the portable Linux model).")
+    var memoryModel: MemoryModel = .tso
+
+    @Option(help: "Comma-separated rule ids to run (default: all).")
+    var rules: String?
+
+    func validate() throws {
+        _ = try options()
+    }
+
+    func options() throws -> AnalysisOptions {
+        guard let rules else { return AnalysisOptions(memoryModel: memoryModel) }
+        do {
+            return AnalysisOptions(memoryModel: memoryModel, rules: try Rule.selection(parsing: rules))
+        } catch {
+            throw ValidationError("--rules: \(error)")
+        }
+    }
+}
+
 struct AnalyzeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "analyze",
@@ -20,24 +47,30 @@ struct AnalyzeCommand: ParsableCommand {
             torn-window, missing-barrier, ownership-handshake, missing-invalidation, \
             missing-flush, unaligned-store.
 
-            Exit status: 0 when no finding is at or above --fail-on, 1 when one is, 2 on bad input or usage.
+            --format json writes the versioned report of docs/report.schema.json; --format sarif \
+            writes SARIF 2.1.0 for code-scanning tools. With --baseline, findings whose \
+            fingerprint is in the saved JSON report are still reported (marked [baseline]; in \
+            SARIF baselineState "unchanged") but do not count toward the exit status.
+
+            Exit status: 0 when no new finding is at or above --fail-on, 1 when one is, 2 on bad input or usage.
             """
     )
 
     @Argument(help: "Trace files (plain or zstd); - reads standard input.")
     var traces: [String]
 
-    @Option(help: "Memory model: tso (x86 store order, the default on VT-d) or weak (the portable Linux model).")
-    var memoryModel: MemoryModel = .tso
+    @OptionGroup var analysis: AnalysisFlags
 
-    @Option(help: "Comma-separated rule ids to run (default: all).")
-    var rules: String?
-
-    @Option(help: "Output format: text or json.")
-    var format: OutputFormat = .text
+    @Option(help: "Output format: text, json or sarif.")
+    var format: ReportFormat = .text
 
     @Option(help: "Exit with status 1 when a finding is at or above this severity: error, warning or none.")
     var failOn: FailOn = .warning
+
+    @Option(help: ArgumentHelp("A JSON report saved earlier: its findings do not count toward the exit status.",
+                               valueName: "report.json"),
+            completion: .file(extensions: ["json"]))
+    var baseline: String?
 
     @Option(help: "Colour in text output: auto, always or never (NO_COLOR is honoured).")
     var color: ColorChoice = .auto
@@ -45,39 +78,28 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write the report to this file instead of standard output.")
     var output: String?
 
-    func validate() throws {
-        _ = try selectedRules()
-    }
-
-    func selectedRules() throws -> Set<Rule> {
-        guard let rules else { return Set(Rule.allCases) }
-        var selected = Set<Rule>()
-        for name in rules.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
-            guard let rule = Rule(rawValue: name) else {
-                throw ValidationError("--rules: unknown rule '\(name)'; rules are \(Rule.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            selected.insert(rule)
-        }
-        return selected
-    }
-
     func run() throws {
-        let options = AnalysisOptions(memoryModel: memoryModel, rules: try selectedRules())
+        let options = try analysis.options()
+        let known = try baseline.map { path in try Baseline(contentsOf: path) }
         var results: [AnalysisResult] = []
         for path in traces {
             results.append(try Analysis.run(TraceReader(path: path), options: options))
         }
         let report: String
         switch format {
-        case .json: report = try AnalysisReport.json(results, memoryModel: memoryModel)
-        case .text: report = AnalysisReport.text(results, style: color.style(forStandardOutput: output == nil || output == "-"))
+        case .json: report = try AnalysisReport.json(results, memoryModel: options.memoryModel, baseline: known)
+        case .sarif: report = try SARIFReport.sarif(results, memoryModel: options.memoryModel, baseline: known)
+        case .text:
+            report = AnalysisReport.text(results, style: color.style(forStandardOutput: output == nil || output == "-"),
+                                         baseline: known)
         }
         try emit(report, to: output)
         let failing = results.flatMap(\.findings).contains { finding in
+            if known?.contains(finding) == true { return false }
             switch failOn {
-            case .none: false
-            case .error: finding.severity == .error
-            case .warning: true
+            case .none: return false
+            case .error: return finding.severity == .error
+            case .warning: return true
             }
         }
         if failing { throw ExitCode(1) }

@@ -17,7 +17,7 @@ struct Hitless: ParsableCommand {
             Exit status: 0 no findings, 1 findings, 2 bad input or usage.
             """,
         version: toolVersion,
-        subcommands: [AnalyzeCommand.self, StatsCommand.self, ConvertCommand.self, EntriesCommand.self, StateCommand.self, GenerateCommand.self]
+        subcommands: [AnalyzeCommand.self, DiffCommand.self, StatsCommand.self, ConvertCommand.self, EntriesCommand.self, StateCommand.self, GenerateCommand.self]
     )
 }
 

@@ -1,0 +1,402 @@
+import Checks
+import Foundation
+import Replay
+
+/// Renders findings as SARIF 2.1.0 (OASIS), the format code-scanning tools
+/// read: one run, the rules in `tool.driver.rules`, one result per finding.
+///
+/// Where a result points:
+/// - its primary location is the first store's `at=` site when the site
+///   names a file and line (`pasid.c:412`: artifact `pasid.c` relative to
+///   `%SRCROOT%`, `region.startLine` 412), because that is the line a
+///   reviewer must change;
+/// - otherwise (sites like `pasid_clear_entry+0x14`, or none) the trace
+///   file at the event's line, so a viewer opens the event itself; the
+///   function of a `symbol+offset` site is then a `function` logical
+///   location;
+/// - every location carries the entry's identity as an `object` logical
+///   location (`dmar0 pasid 00:02.0/1`), the same in every run;
+/// - `relatedLocations` hold the entry's address and length (an `address`
+///   location: the table memory the unit reads) and the other events;
+/// - `codeFlows` hold one thread flow: every involved event, in trace order;
+/// - `partialFingerprints["hitless/v1"]` is the finding's fingerprint (rule,
+///   entry identity, sites), never addresses or event numbers.
+public enum SARIFReport {
+    /// The SARIF version written.
+    public static let version = "2.1.0"
+    /// The schema the log names in `$schema`.
+    public static let schemaURI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+    /// The `uriBaseId` of source files named by `at=` sites.
+    public static let sourceRoot = "%SRCROOT%"
+    /// The key of ``Finding/fingerprint`` in `partialFingerprints`.
+    public static let fingerprintKey = "hitless/v1"
+
+    /// The SARIF log of `hitless analyze`. With a baseline, each result has
+    /// `baselineState` `new` or `unchanged`.
+    public static func sarif(_ results: [AnalysisResult], memoryModel: MemoryModel, baseline: Baseline? = nil) throws -> String {
+        let findings = results.flatMap(\.findings).map { finding in
+            (finding, baseline.map { $0.contains(finding) ? BaselineState.unchanged : .new })
+        }
+        let diagnostics = results.flatMap { r in r.diagnostics.map { (r.trace, $0) } }
+        let log = makeLog(findings: findings, traces: results.map(\.trace), diagnostics: diagnostics, memoryModel: memoryModel)
+        return try AnalysisReport.encodeJSON(log)
+    }
+
+    /// A SARIF log of `findings`, each with its baseline state if it has
+    /// one; `traces` are the analyzed files, `diagnostics` problems with
+    /// them (as tool notifications).
+    public static func makeLog(findings: [(Finding, BaselineState?)], traces: [String],
+                               diagnostics: [(trace: String, diagnostic: ReplayDiagnostic)] = [],
+                               memoryModel: MemoryModel) -> Log {
+        let notifications = diagnostics.map { trace, d in
+            Notification(level: "warning", message: Message(d.message),
+                         locations: [Location(physicalLocation: traceLine(trace, d.line))])
+        }
+        let run = Run(
+            tool: Tool(driver: Driver.hitless),
+            invocations: [Invocation(executionSuccessful: true,
+                                     toolExecutionNotifications: notifications.isEmpty ? nil : notifications)],
+            originalUriBaseIds: [sourceRoot: ArtifactLocation(
+                uri: nil, uriBaseId: nil,
+                description: Message("The source tree the trace's at= sites name files in."))],
+            artifacts: unique(traces).map { Artifact(location: ArtifactLocation(uri: uriReference($0)), roles: ["analysisTarget"]) },
+            results: findings.map { result($0.0, baselineState: $0.1) },
+            properties: ["memoryModel": memoryModel.rawValue])
+        return Log(schema: schemaURI, version: version, runs: [run])
+    }
+
+    /// One finding as a SARIF result.
+    public static func result(_ f: Finding, baselineState: BaselineState? = nil) -> Result {
+        let entry = LogicalLocation(name: f.entry.identity, fullyQualifiedName: f.entry.identity, kind: "object")
+        let primaryIndex = f.events.firstIndex { $0.kind == "store" } ?? f.events.indices.first
+        func location(_ e: Finding.InvolvedEvent, id: Int? = nil, message: Message? = nil) -> Location {
+            var logical = [entry]
+            if let function = e.site.flatMap(functionName) {
+                logical.append(LogicalLocation(name: function, fullyQualifiedName: function, decoratedName: e.site, kind: "function"))
+            }
+            return Location(id: id, physicalLocation: physicalLocation(e, trace: f.trace), logicalLocations: logical, message: message)
+        }
+        func describe(_ e: Finding.InvolvedEvent) -> Message {
+            Message("\(e.role): \(e.text) (\(f.trace) line \(e.line))")
+        }
+        var locations: [Location] = []
+        if let primaryIndex { locations.append(location(f.events[primaryIndex])) }
+        else { locations.append(Location(physicalLocation: traceLine(f.trace, 1), logicalLocations: [entry])) }
+
+        var related: [Location] = []
+        if let address = UInt64(f.entry.addr.dropFirst(2), radix: 16) {
+            related.append(Location(
+                id: 0,
+                physicalLocation: PhysicalLocation(address: Address(absoluteAddress: address, length: f.entry.size, kind: "data",
+                                                                    fullyQualifiedName: f.entry.identity)),
+                logicalLocations: [entry],
+                message: Message("the entry \(f.entry.identity): \(f.entry.size) bytes at \(f.entry.addr)")))
+        }
+        for (k, e) in f.events.enumerated() where k != primaryIndex {
+            related.append(location(e, id: k + 1, message: describe(e)))
+        }
+        let flow = ThreadFlow(locations: f.events.enumerated().map { k, e in
+            ThreadFlowLocation(location: location(e, message: describe(e)), executionOrder: k + 1)
+        })
+        var properties: [String: PropertyValue] = [
+            "entry": .string(f.entry.identity), "unit": .string(f.unit),
+            "fix": .string(f.fix), "trace": .string(f.trace),
+            "old": .strings(f.words.old), "new": .strings(f.words.new), "changed": .strings(f.words.changed),
+        ]
+        if let exposed = f.words.exposed { properties["exposed"] = .strings(exposed) }
+        if f.boundReached == true { properties["boundReached"] = .bool(true) }
+        return Result(
+            ruleId: f.rule.rawValue, ruleIndex: Rule.allCases.firstIndex(of: f.rule) ?? 0,
+            level: f.severity == .error ? "error" : "warning",
+            message: Message(sentence(f.message) + " Fix: " + f.fix),
+            locations: locations, relatedLocations: related.isEmpty ? nil : related,
+            codeFlows: f.events.isEmpty ? nil : [CodeFlow(threadFlows: [flow])],
+            partialFingerprints: [fingerprintKey: f.fingerprint],
+            baselineState: baselineState?.rawValue,
+            properties: properties)
+    }
+
+    /// The event's `at=` site when it names a file and line, else the
+    /// trace file at the event's line.
+    static func physicalLocation(_ e: Finding.InvolvedEvent, trace: String) -> PhysicalLocation {
+        if let site = e.site, let source = sourceLine(site) {
+            return PhysicalLocation(artifactLocation: ArtifactLocation(uri: uriReference(source.file), uriBaseId: sourceRoot),
+                                    region: Region(startLine: source.line, startColumn: source.column))
+        }
+        return traceLine(trace, e.line)
+    }
+
+    static func traceLine(_ trace: String, _ line: UInt64) -> PhysicalLocation {
+        PhysicalLocation(artifactLocation: ArtifactLocation(uri: uriReference(trace)), region: Region(startLine: max(1, Int(line))))
+    }
+
+    /// `pasid.c:412` or `drivers/iommu/intel/pasid.c:412:9` as file, line
+    /// and column; nil for sites that name no file and line
+    /// (`pasid_clear_entry+0x14`).
+    public static func sourceLine(_ site: String) -> (file: String, line: Int, column: Int?)? {
+        var parts = site.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        var numbers: [Int] = []
+        while numbers.count < 2, parts.count > 1, let n = Int(parts.last!), n > 0, parts.last!.allSatisfy(\.isASCII) {
+            numbers.insert(n, at: 0)
+            parts.removeLast()
+        }
+        let file = parts.joined(separator: ":")
+        guard let line = numbers.first, !file.isEmpty, !file.contains(where: \.isWhitespace), !file.contains("+") else { return nil }
+        return (file, line, numbers.count > 1 ? numbers[1] : nil)
+    }
+
+    /// The function of a `symbol+0xoffset` site (`pasid_clear_entry`), or of
+    /// a bare symbol; nil for file-and-line sites.
+    public static func functionName(_ site: String) -> String? {
+        guard sourceLine(site) == nil else { return nil }
+        let name = site.split(separator: "+", maxSplits: 1).first.map(String.init) ?? site
+        guard let first = name.unicodeScalars.first, first == "_" || CharacterSet.letters.contains(first),
+              name.unicodeScalars.allSatisfy({ $0 == "_" || $0 == "." || CharacterSet.alphanumerics.contains($0) }) else { return nil }
+        return name
+    }
+
+    /// `path` as a URI reference: unreserved characters, `/` and the
+    /// sub-delimiters kept, everything else percent-encoded (a `:` too, so
+    /// that no first segment reads as a scheme); an absolute path becomes a
+    /// `file://` URI.
+    public static func uriReference(_ path: String) -> String {
+        if path.hasPrefix("/") && !path.hasPrefix("//") { return "file://" + uriReference(String(path.dropFirst(1))).withLeadingSlash }
+        let keep = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/!$&'()*+,;=@".utf8)
+        var out = ""
+        for byte in path.utf8 {
+            if keep.contains(byte) { out.unicodeScalars.append(Unicode.Scalar(byte)) }
+            else { out += String(format: "%%%02X", byte) }
+        }
+        return out
+    }
+
+    /// `text` ending in a full stop, so that another sentence can follow.
+    static func sentence(_ text: String) -> String {
+        text.last.map { ".!?".contains($0) } == true ? text : text + "."
+    }
+
+    static func unique(_ names: [String]) -> [String] {
+        var seen = Set<String>()
+        return names.filter { seen.insert($0).inserted }
+    }
+
+    // MARK: - The SARIF objects written (the subset of SARIF 2.1.0 used)
+
+    /// The top-level SARIF log.
+    public struct Log: Codable, Sendable {
+        /// The schema's URI.
+        public var schema: String
+        /// `2.1.0`.
+        public var version: String
+        /// One run.
+        public var runs: [Run]
+
+        enum CodingKeys: String, CodingKey {
+            case schema = "$schema", version, runs
+        }
+    }
+
+    /// One run of the tool.
+    public struct Run: Codable, Sendable {
+        public var tool: Tool
+        public var invocations: [Invocation]
+        public var originalUriBaseIds: [String: ArtifactLocation]
+        public var artifacts: [Artifact]
+        public var results: [Result]
+        public var properties: [String: String]
+    }
+
+    /// The tool.
+    public struct Tool: Codable, Sendable {
+        public var driver: Driver
+    }
+
+    /// hitless, with every rule.
+    public struct Driver: Codable, Sendable {
+        public var name: String
+        public var version: String
+        public var semanticVersion: String
+        public var rules: [ReportingDescriptor]
+
+        /// This program and the rules of CHECKS.md, in ``Rule`` order (so a
+        /// result's `ruleIndex` is the rule's position in `Rule.allCases`).
+        public static var hitless: Driver {
+            Driver(name: "hitless", version: toolVersion, semanticVersion: toolVersion,
+                   rules: Rule.allCases.map(ReportingDescriptor.init))
+        }
+    }
+
+    /// A rule.
+    public struct ReportingDescriptor: Codable, Sendable {
+        public var id: String
+        public var name: String
+        public var shortDescription: Message
+        public var fullDescription: Message
+        public var defaultConfiguration: Configuration
+        public var help: Message
+        public var properties: [String: [String]]
+
+        /// The descriptor of `rule`: the summary as short description, the
+        /// summary and the help (what it means, and the fix pattern) as full
+        /// description and help.
+        public init(_ rule: Rule) {
+            id = rule.rawValue
+            name = rule.rawValue.split(separator: "-").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+            shortDescription = Message(rule.summary)
+            fullDescription = Message(rule.summary + " " + rule.help)
+            defaultConfiguration = Configuration(level: rule.severity == .error ? "error" : "warning")
+            help = Message(rule.help)
+            properties = ["tags": ["iommu", "vt-d", "concurrency"]]
+        }
+    }
+
+    /// A rule's default level.
+    public struct Configuration: Codable, Sendable {
+        public var level: String
+    }
+
+    /// A text message.
+    public struct Message: Codable, Sendable, Equatable {
+        public var text: String
+        public init(_ text: String) { self.text = text }
+    }
+
+    /// One invocation of the tool.
+    public struct Invocation: Codable, Sendable {
+        public var executionSuccessful: Bool
+        public var toolExecutionNotifications: [Notification]?
+    }
+
+    /// A problem with an input (a trace's recorded fetch that disagrees
+    /// with replayed memory).
+    public struct Notification: Codable, Sendable {
+        public var level: String
+        public var message: Message
+        public var locations: [Location]
+    }
+
+    /// A file the run analyzed.
+    public struct Artifact: Codable, Sendable {
+        public var location: ArtifactLocation
+        public var roles: [String]
+    }
+
+    /// A file, by URI reference.
+    public struct ArtifactLocation: Codable, Sendable, Equatable {
+        public var uri: String?
+        public var uriBaseId: String?
+        public var description: Message?
+
+        public init(uri: String?, uriBaseId: String? = nil, description: Message? = nil) {
+            self.uri = uri
+            self.uriBaseId = uriBaseId
+            self.description = description
+        }
+    }
+
+    /// Lines of a file.
+    public struct Region: Codable, Sendable, Equatable {
+        public var startLine: Int
+        public var startColumn: Int?
+    }
+
+    /// A memory address: where the entry is.
+    public struct Address: Codable, Sendable, Equatable {
+        public var absoluteAddress: UInt64
+        public var length: Int
+        public var kind: String
+        public var fullyQualifiedName: String
+    }
+
+    /// A place in a file, or in memory.
+    public struct PhysicalLocation: Codable, Sendable, Equatable {
+        public var artifactLocation: ArtifactLocation?
+        public var region: Region?
+        public var address: Address?
+
+        public init(artifactLocation: ArtifactLocation? = nil, region: Region? = nil, address: Address? = nil) {
+            self.artifactLocation = artifactLocation
+            self.region = region
+            self.address = address
+        }
+    }
+
+    /// A named thing: the entry, or the function of a site.
+    public struct LogicalLocation: Codable, Sendable, Equatable {
+        public var name: String
+        public var fullyQualifiedName: String
+        public var decoratedName: String?
+        public var kind: String
+    }
+
+    /// A location.
+    public struct Location: Codable, Sendable, Equatable {
+        public var id: Int?
+        public var physicalLocation: PhysicalLocation
+        public var logicalLocations: [LogicalLocation]?
+        public var message: Message?
+
+        public init(id: Int? = nil, physicalLocation: PhysicalLocation, logicalLocations: [LogicalLocation]? = nil,
+                    message: Message? = nil) {
+            self.id = id
+            self.physicalLocation = physicalLocation
+            self.logicalLocations = logicalLocations
+            self.message = message
+        }
+    }
+
+    /// The events of a finding, in order.
+    public struct CodeFlow: Codable, Sendable {
+        public var threadFlows: [ThreadFlow]
+    }
+
+    /// One thread of events.
+    public struct ThreadFlow: Codable, Sendable {
+        public var locations: [ThreadFlowLocation]
+    }
+
+    /// One event of a thread flow.
+    public struct ThreadFlowLocation: Codable, Sendable {
+        public var location: Location
+        public var executionOrder: Int
+    }
+
+    /// A value in a result's property bag.
+    public enum PropertyValue: Codable, Sendable, Equatable {
+        case string(String), strings([String]), bool(Bool)
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let b = try? c.decode(Bool.self) { self = .bool(b) }
+            else if let s = try? c.decode(String.self) { self = .string(s) }
+            else { self = .strings(try c.decode([String].self)) }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.singleValueContainer()
+            switch self {
+            case .string(let s): try c.encode(s)
+            case .strings(let s): try c.encode(s)
+            case .bool(let b): try c.encode(b)
+            }
+        }
+    }
+
+    /// One finding.
+    public struct Result: Codable, Sendable {
+        public var ruleId: String
+        public var ruleIndex: Int
+        public var level: String
+        public var message: Message
+        public var locations: [Location]
+        public var relatedLocations: [Location]?
+        public var codeFlows: [CodeFlow]?
+        public var partialFingerprints: [String: String]
+        public var baselineState: String?
+        public var properties: [String: PropertyValue]
+    }
+}
+
+private extension String {
+    var withLeadingSlash: String { "/" + self }
+}

@@ -1,0 +1,43 @@
+import Checks
+import Foundation
+import Reports
+import Testing
+
+@Suite("Fingerprints")
+struct FingerprintTests {
+    let first = teardownTrace(table: 0x10000, time: 100)
+    let second = teardownTrace(table: 0x7f000, time: 9_000_000, padding: 5)
+
+    @Test func theSameRaceInTwoRunsWithOtherAddressesAndTimesHasTheSameFingerprints() throws {
+        let a = try analyzeText(first).findings
+        let b = try analyzeText(second).findings
+        #expect(a.map(\.rule) == [.ownershipHandshake, .missingInvalidation])
+        #expect(a.map(\.entry.addr) != b.map(\.entry.addr))
+        #expect(a.map { $0.events.map(\.line) } != b.map { $0.events.map(\.line) })
+        #expect(a.map(\.fingerprint) == b.map(\.fingerprint))
+    }
+
+    @Test func theSARIFPartialFingerprintsOfTheTwoRunsAreEqual() throws {
+        func fingerprints(_ text: String) throws -> [[String: String]] {
+            let log = try jsonObject(try SARIFReport.sarif([try analyzeText(text)], memoryModel: .tso))
+            let results = try #require((log["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]])
+            return results.compactMap { $0["partialFingerprints"] as? [String: String] }
+        }
+        let a = try fingerprints(first)
+        #expect(a.count == 2)
+        #expect(a == (try fingerprints(second)))
+    }
+
+    @Test func diffingTheTwoRunsFindsEveryRaceUnchanged() throws {
+        let diff = try diffTexts(first, second)
+        #expect(diff.unchanged.count == 2)
+        #expect(diff.introduced.isEmpty && diff.fixed.isEmpty)
+    }
+
+    @Test func anotherSiteGivesAnotherFingerprint() throws {
+        let moved = first.replacingOccurrences(of: "pasid.c:412", with: "pasid.c:415")
+        let a = try analyzeText(first).findings
+        let b = try analyzeText(moved).findings
+        #expect(a[0].fingerprint != b[0].fingerprint)
+    }
+}
