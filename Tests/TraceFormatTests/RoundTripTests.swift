@@ -257,6 +257,45 @@ struct RoundTripTests {
         }
     }
 
+    @Test func theCanonicalFormIsFixed() throws {
+        let (events, symbols) = try read("""
+            iommu coherent=0 id=dmar0
+            table kind=pasid addr=65536 sid=0x10 bus=3 count=64 name=t
+            store addr=16 size=16 value=0XFF t=5 cpu=2 unit=dmar0 at=a.c:1
+            inval fm=1 type=context did=7 gran=device sid=16
+            flush addr=0x40
+            fetch addr=0x40 size=16 value=0
+            wait unit=iommu0 cpu=0
+            mark t=6 text=a  b
+            """)
+        #expect(events.map { TraceWriter.line(for: $0, symbols: symbols) } == [
+            "iommu id=dmar0 arch=vtd coherent=0 caching-mode=0\n",
+            "table addr=0x10000 kind=pasid count=64 sid=00:02.0 bus=0x3 name=t\n",
+            "store addr=0x10 size=16 value=0xff t=5 cpu=2 unit=dmar0 at=a.c:1\n",
+            "inval type=context gran=device did=7 sid=00:02.0 fm=1\n",
+            "flush addr=0x40 size=64 kind=clflush\n",
+            "fetch addr=0x40 size=16 value=0x0\n",
+            "wait\n",
+            "mark t=6 text=a  b\n",
+        ])
+        var bytes: [UInt8] = Array("x".utf8)
+        TraceWriter.append(events[0], symbols: symbols, to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == "xiommu id=dmar0 arch=vtd coherent=0 caching-mode=0\n")
+    }
+
+    @Test func numbersAndSourceIDsAtTheirEdgesWriteAsTheyRead() throws {
+        let (events, symbols) = try read("""
+            store addr=0xffffffffffffff00 size=16 value=0xffffffffffffffffffffffffffffffff t=18446744073709551615
+            inval type=devtlb gran=device sid=ff:1f.7 cpu=4294967295
+            inval type=devtlb gran=device sid=0
+            """)
+        #expect(events.map { TraceWriter.line(for: $0, symbols: symbols) } == [
+            "store addr=0xffffffffffffff00 size=16 value=0xffffffffffffffffffffffffffffffff t=18446744073709551615\n",
+            "inval type=devtlb gran=device sid=ff:1f.7 cpu=4294967295\n",
+            "inval type=devtlb gran=device sid=00:00.0\n",
+        ])
+    }
+
     @Test func anUncommittedOutputLeavesNoFile() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
