@@ -14,7 +14,8 @@ struct LineParser {
         /// A decoded `qi_submit` descriptor: the invalidation, and a `wait`
         /// after it because the driver waited for it before returning.
         case eventAndWait(TraceEvent)
-        /// Another tracer's line in kernel trace output.
+        /// Another tracer's line in kernel trace output, or a `qi_submit`
+        /// descriptor that invalidates nothing (a page request response).
         case foreign
     }
 
@@ -27,9 +28,9 @@ struct LineParser {
     private(set) var kernelTraceOutput = false
 
     // Where each key's token and value sit in the current line, reused for
-    // every line so parsing allocates nothing.
-    // (Plain memory rather than arrays: an array write checks uniqueness,
-    // several times per key, on the hottest path.)
+    // every line so parsing allocates nothing. Plain memory rather than
+    // arrays: an array write checks uniqueness, and these are written for
+    // every key of every line.
     private let keyStart = Slots(count: EventKey.allCases.count)
     private let valueStart = Slots(count: EventKey.allCases.count)
     private let valueEnd = Slots(count: EventKey.allCases.count)
