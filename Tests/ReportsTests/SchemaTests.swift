@@ -47,6 +47,13 @@ struct SchemaTests {
         #expect(try !schemaViolations(tampered, schema: reportSchema).isEmpty)
     }
 
+    @Test func theSchemaRejectsAFindingWithAnUndocumentedField() throws {
+        let json = try AnalysisReport.json([try analyzeSample("pasid-teardown-before")], memoryModel: .tso)
+        let tampered = json.replacingOccurrences(of: "\"fingerprint\" :", with: "\"extra\" : 1, \"fingerprint\" :")
+        #expect(tampered != json)
+        #expect(try !schemaViolations(tampered, schema: reportSchema).isEmpty)
+    }
+
     @Test func theSchemaRejectsAReportOfAnotherVersion() throws {
         let json = try AnalysisReport.json([try analyzeSample("pasid-teardown-before")], memoryModel: .tso)
         let tampered = json.replacingOccurrences(of: "\"version\" : 1", with: "\"version\" : 2")
