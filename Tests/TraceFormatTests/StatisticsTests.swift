@@ -96,4 +96,75 @@ struct StatisticsTests {
         let (again, symbols) = try read(text)
         #expect(again.map { ComparableEvent($0, symbols) } == events.map { ComparableEvent($0, reader.symbols) })
     }
+
+    /// The decompressed text of a sample, through libzstd alone (not the
+    /// line parser), for an oracle that shares no code with the reader's.
+    static func text(of name: String) throws -> String {
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: samplePath(name))))
+        guard startsZstdData(bytes) else { return String(decoding: bytes, as: UTF8.self) }
+        var source = try ZstdSource(input: MemorySource(bytes: bytes, name: name))
+        defer { source.close() }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
+            if n == 0 { break }
+            out += chunk[..<n]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Counts a plain trace the naive way: first word per line, `key=value`
+    /// tokens split on blanks.
+    struct Oracle {
+        var byKind: [String: UInt64] = [:]
+        var units: [String] = []
+        var cpus = Set<UInt32>()
+        var tables: [String: UInt64] = [:]
+        var times: [UInt64] = []
+
+        init?(_ text: String) {
+            for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+                let tokens = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+                guard let first = tokens.first, !first.hasPrefix("#"), first != "hitless-trace" else { continue }
+                // Only plain traces: a kernel trace's prefix needs the real parser.
+                guard EventKind.allCases.contains(where: { $0.name == first }) else { return nil }
+                byKind[String(first), default: 0] += 1
+                var keys: [String: String] = [:]
+                for token in tokens.dropFirst() {
+                    guard let eq = token.firstIndex(of: "=") else { continue }
+                    let key = String(token[..<eq])
+                    if key == "text" { break }
+                    keys[key] = String(token[token.index(after: eq)...])
+                }
+                let unit = first == "iommu" ? keys["id"] ?? "?" : keys["unit"] ?? "iommu0"
+                if !units.contains(unit) { units.append(unit) }
+                cpus.insert(keys["cpu"].flatMap(parseUnsignedInteger).map { UInt32($0) } ?? 0)
+                if first == "table", let kind = keys["kind"] { tables[kind, default: 0] += 1 }
+                if let t = keys["t"].flatMap(parseUnsignedInteger) { times.append(t) }
+            }
+        }
+    }
+
+    @Test(arguments: samples)
+    func statsCountsEveryPlainSampleAsANaiveCountDoes(name: String) throws {
+        guard let oracle = Oracle(try Self.text(of: name)) else { return }  // kernel trace output
+        let stats = try TraceStatistics(reading: TraceReader(path: samplePath(name)))
+        #expect(stats.eventsByKind.filter { $0.value > 0 } == oracle.byKind)
+        #expect(stats.events == oracle.byKind.values.reduce(0, +))
+        #expect(stats.units == oracle.units)
+        #expect(stats.cpus == oracle.cpus.sorted())
+        #expect(stats.declaredTables == oracle.tables)
+        #expect(stats.firstTime == oracle.times.first)
+        #expect(stats.lastTime == oracle.times.last)
+        #expect(stats.textBytes == UInt64(try Self.text(of: name).utf8.count))
+    }
+
+    @Test func theNaiveCountCoversTheCompressedAndHandWrittenSamples() throws {
+        for name in Self.samples where name.hasSuffix(".zst") || name == "every-kind.trace" {
+            #expect(Oracle(try Self.text(of: name)) != nil, "\(name)")
+        }
+        #expect(Oracle(try Self.text(of: "kernel-trace.txt")) == nil)
+    }
 }
