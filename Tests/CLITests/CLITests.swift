@@ -245,6 +245,19 @@ struct CLITests {
         #expect(trace["cpus"] as? [Int] == [0, 3])
     }
 
+    @Test func statsReadsZstdFromStandardInputByItsMagic() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let packed = dir.appendingPathComponent("every.zst").path
+        #expect(try hitless(["convert", "Samples/every-kind.trace", packed]).status == 0)
+        let run = try hitless(["stats", "--format", "json", "-"], stdin: try Data(contentsOf: URL(fileURLWithPath: packed)))
+        #expect(run.status == 0)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let trace = try #require((document["traces"] as? [[String: Any]])?.first)
+        #expect(trace["compressed"] as? Bool == true)
+        #expect(trace["events"] as? Int == 28)
+    }
+
     @Test func convertWritesCanonicalTextThatReadsBackTheSame() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
