@@ -104,7 +104,7 @@ struct Generator {
                                      units: [], devices: 0, pasids: 0,
                                      updates: Dictionary(uniqueKeysWithValues: CorrectUpdate.allCases.map { ($0.rawValue, 0) }),
                                      races: Dictionary(uniqueKeysWithValues: SeededRace.allCases.map { ($0.rawValue, 0) }),
-                                     fetches: 0, fetchesDuringRaces: 0, fillerEvents: 0)
+                                     racesByUnit: [:], fetches: 0, fetchesDuringRaces: 0, fillerEvents: 0)
     }
 
     // MARK: - The run
@@ -380,6 +380,12 @@ struct Generator {
 
     // MARK: - Table updates
 
+    /// Counts a seeded race, overall and for the current unit.
+    mutating func seeded(_ race: SeededRace) {
+        manifest.races[race.rawValue, default: 0] += 1
+        manifest.racesByUnit[String(decoding: units[currentUnit].name, as: UTF8.self), default: [:]][race.rawValue, default: 0] += 1
+    }
+
     mutating func racy() -> Bool { options.buggyRate > 0 && rng.unit() < options.buggyRate }
 
     mutating func tableUpdate() {
@@ -524,7 +530,7 @@ struct Generator {
         }
         maybeInterleave()
         if buggy {
-            manifest.races[SeededRace.pasidSetupMissingBarrier.rawValue, default: 0] += 1
+            seeded(.pasidSetupMissingBarrier)
         } else {
             fence(Site.setPresent)
         }
@@ -574,7 +580,7 @@ struct Generator {
             flushIfNeeded(addr)
             maybeInterleave()
             invalidatePasid(d, i, old: old)
-            manifest.races[SeededRace.pasidTeardownZeroFirst.rawValue, default: 0] += 1
+            seeded(.pasidTeardownZeroFirst)
             return
         }
         var cur = old
@@ -622,7 +628,7 @@ struct Generator {
         maybeInterleave()
         invalidatePasid(d, i, old: old)
         setUpPairs.insert(UInt64(d) << 32 | UInt64(devices[d].pasids[i]))
-        manifest.races[SeededRace.pasidReplaceInPlace.rawValue, default: 0] += 1
+        seeded(.pasidReplaceInPlace)
     }
 
     /// `domain_context_mapping_one` (legacy): clear, DID and AW in hi, the
@@ -676,7 +682,7 @@ struct Generator {
         if devices[d].ats { invalDevice("devtlb", sid: devices[d].sid, did: nil, pasid: nil, site: Site.devtlb) }
         wait()
         if buggy {
-            manifest.races[SeededRace.contextTeardownZeroFirst.rawValue, default: 0] += 1
+            seeded(.contextTeardownZeroFirst)
         } else {
             store(entry, 0, Site.contextClear)
             store(entry + 8, 0, Site.contextClear)

@@ -62,6 +62,10 @@ public struct GeneratorManifest: Codable, Sendable, Equatable {
     public var updates: [String: Int]
     /// Seeded racy updates by kind (``SeededRace``).
     public var races: [String: Int]
+    /// The same by unit (`dmar2` -> kind -> count): on a unit with
+    /// `coherent=0` the stores reach the unit only at the clflush that ends
+    /// the sequence, so what a check can see there differs.
+    public var racesByUnit: [String: [String: Int]]
     /// Recorded `fetch` events, and those of them made in the middle of a
     /// racy in-place replacement (the unit read the entry while it was torn).
     public var fetches: Int

@@ -62,6 +62,11 @@ struct GeneratorTests {
         let rate = Double(racy) / Double(racy + correct)
         #expect(rate > 0.15 && rate < 0.30)
         #expect(manifest.fetchesDuringRaces > 0)
+        for race in SeededRace.allCases {
+            #expect(manifest.racesByUnit.values.reduce(0) { $0 + ($1[race.rawValue] ?? 0) } == manifest.races[race.rawValue])
+        }
+        #expect(manifest.racesByUnit["dmar2"]?["pasid-teardown-zero-first"] ?? 0 > 0)
+        #expect(manifest.racesByUnit["dmar4"]?["context-teardown-zero-first"] ?? 0 > 0)
     }
 
     @Test func aRacyTeardownZeroesBeforeInvalidating() {
