@@ -40,9 +40,9 @@ let package = Package(
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat"]),
         // Runs the built `hitless` binary; `swift test` builds it first.
         .testTarget(name: "CLITests"),
-        .testTarget(name: "ChecksTests", dependencies: ["Checks", "TraceFormat"]),
+        .testTarget(name: "ChecksTests", dependencies: ["Checks", "TraceFormat", "TraceGenerator"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Reports", "TraceGenerator"]),
         // Resources/ holds the official SARIF 2.1.0 schema the tests validate against.
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Checks", "TraceFormat"], exclude: ["Resources"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Checks", "Replay", "TraceFormat"], exclude: ["Resources"]),
     ]
 )

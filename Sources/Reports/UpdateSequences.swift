@@ -25,7 +25,8 @@ public enum UpdateAction: Sendable, Hashable {
     /// A store covering `bytes` of the entry; `words` are the values of the
     /// 64-bit words it covered, after it.
     case store(bytes: Range<Int>, words: [UInt64])
-    /// A barrier on the CPU that stored to the entry.
+    /// A barrier on the CPU that stored to the entry, the first after that
+    /// store.
     case fence(FenceKind)
     /// A cache flush covering the entry.
     case flush(FlushKind)
@@ -91,14 +92,18 @@ public struct EntrySequence: Sendable {
     public var steps: [UpdateStep] = []
     /// Steps in all.
     public var count = 0
-    /// FNV-1a over every step's action, so that sequences longer than what
-    /// is kept still compare.
-    public var digest: UInt64 = 0xcbf2_9ce4_8422_2325
+    /// A hash chained over every step's action, so that sequences longer
+    /// than what is kept still compare. Swift's `Hasher` is seeded per
+    /// process, which is enough: both sides of a diff are hashed in the same
+    /// process, and the digest is never written out.
+    public var digest: Int = 0
 
-    mutating func append(_ step: UpdateStep, kind: EntryKind) {
+    mutating func append(_ step: UpdateStep) {
         count += 1
-        for byte in step.action.text(kind: kind).utf8 { digest = (digest ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        digest = (digest ^ 0x0a) &* 0x100_0000_01b3
+        var hasher = Hasher()
+        hasher.combine(digest)
+        hasher.combine(step.action)
+        digest = hasher.finalize()
         if steps.count < UpdateSequences.keptSteps { steps.append(step) }
     }
 }
@@ -109,13 +114,15 @@ public struct EntrySequence: Sendable {
 ///
 /// Which events concern an entry:
 /// - a store or flush whose bytes hit it;
-/// - a barrier on a CPU that stored to it since that CPU's last device write
-///   barrier (the stores the barrier orders);
+/// - a barrier on a CPU that stored to it since that CPU's previous barrier
+///   (of any kind: a diff then shows `fence smp_wmb` where `fence dma_wmb`
+///   was, and the set of entries a barrier is charged to stays small);
 /// - an invalidation on its unit, of a cache that may hold it, whose source
-///   id and PASID (where both sides have one) match, issued while the entry
+///   id, PASID and domain id (old or new; where both sides have one) match,
+///   issued while the entry
 ///   is pending: from a store to it until two waits pass with no such
-///   invalidation in between (so that an entry nobody invalidates stops
-///   collecting the unit's traffic);
+///   invalidation in between, or four such invalidations were waited for
+///   (so that an entry stops collecting the unit's traffic);
 /// - a wait that completed such an invalidation.
 ///
 /// `begin`, `end`, `mark` and recorded fetches are not steps: they say
@@ -125,9 +132,16 @@ public struct UpdateSequences: Sendable {
     /// digest.
     public static let keptSteps = 256
 
+    /// Waits completing invalidations that may cover an entry, after which
+    /// it stops collecting them until it is stored to again: the guidance
+    /// of VT-d 6.5 needs at most three (a cache of entries, the IOTLB, the
+    /// device TLB), and without a bound an entry that every request may
+    /// cover (a root entry) would collect the unit's whole queue.
+    static let maxWaitsPerStore = 4
+
     /// Sequences by replay entry index.
     var sequences: [EntrySequence?] = []
-    /// Entries stored to by each CPU since its last device write barrier.
+    /// Entries stored to by each CPU since its last barrier.
     var unordered: [UInt32: Set<Int>] = [:]
     /// Entries pending invalidation, per unit index.
     var pending: [Int: [Int: PendingState]] = [:]
@@ -135,6 +149,11 @@ public struct UpdateSequences: Sendable {
     struct PendingState {
         var invalidatedSinceWait = false
         var idleWaits = 0
+        var completedWaits = 0
+        /// The entry's domain ids while pending: before its first store and
+        /// after its latest one (a cached copy carries the old one; Linux
+        /// under caching mode invalidates with the new one).
+        var dids: (UInt16?, UInt16?) = (nil, nil)
     }
 
     /// No sequences yet.
@@ -148,7 +167,7 @@ public struct UpdateSequences: Sendable {
             let entry = replay.entries[e]
             if sequences.count <= e { sequences.append(contentsOf: repeatElement(nil, count: e + 1 - sequences.count)) }
             if sequences[e] == nil { sequences[e] = EntrySequence(identity: entry.identity) }
-            sequences[e]!.append(UpdateStep(action: action, event: step.index, line: event.line, site: site), kind: entry.kind)
+            sequences[e]!.append(UpdateStep(action: action, event: step.index, line: event.line, site: site))
         }
         switch event.payload {
         case .store:
@@ -156,20 +175,20 @@ public struct UpdateSequences: Sendable {
                 let first = touch.bytes.lowerBound / 8, last = max(first, (touch.bytes.upperBound - 1) / 8)
                 record(touch.entry, .store(bytes: touch.bytes, words: (first...last).map { touch.after[$0] }))
                 unordered[event.cpu, default: []].insert(touch.entry)
-                pending[replay.entries[touch.entry].unit, default: [:]][touch.entry] = PendingState()
+                becomePending(touch.entry, before: touch.before, after: touch.after, replay)
             }
         case .flush(let flush):
             for touch in step.touches {
                 record(touch.entry, .flush(flush.kind))
-                pending[replay.entries[touch.entry].unit, default: [:]][touch.entry] = PendingState()
+                becomePending(touch.entry, before: touch.device, after: touch.device, replay)
             }
         case .fence(let kind):
-            guard let entries = unordered[event.cpu] else { break }
+            guard let entries = unordered.removeValue(forKey: event.cpu) else { break }
             for e in entries.sorted() { record(e, .fence(kind)) }
-            if kind.ordersDeviceStores { unordered[event.cpu] = nil }
         case .inval(let inv):
             guard let unit = replay.unitIndex(of: event.unit), let entries = pending[unit] else { break }
-            for e in entries.keys.sorted() where Self.mayCover(inv, replay.entries[e].identity) {
+            for (e, state) in entries.sorted(by: { $0.key < $1.key })
+            where Self.mayCover(inv, replay.entries[e].identity, dids: state.dids) {
                 record(e, .inval(inv))
                 pending[unit]![e]!.invalidatedSinceWait = true
             }
@@ -178,7 +197,13 @@ public struct UpdateSequences: Sendable {
             for (e, state) in entries.sorted(by: { $0.key < $1.key }) {
                 if state.invalidatedSinceWait {
                     record(e, .wait)
-                    pending[unit]![e] = PendingState()
+                    if state.completedWaits + 1 >= Self.maxWaitsPerStore {
+                        pending[unit]![e] = nil
+                    } else {
+                        pending[unit]![e]!.invalidatedSinceWait = false
+                        pending[unit]![e]!.idleWaits = 0
+                        pending[unit]![e]!.completedWaits += 1
+                    }
                 } else if state.idleWaits >= 1 {
                     pending[unit]![e] = nil
                 } else {
@@ -190,6 +215,16 @@ public struct UpdateSequences: Sendable {
         }
     }
 
+    /// Entry `e` was stored to or flushed: it waits for invalidations again.
+    mutating func becomePending(_ e: Int, before: EntryValue, after: EntryValue, _ replay: Replayer) {
+        let record = replay.entries[e]
+        let kind = record.kind
+        let old = pending[record.unit]?[e]?.dids.0 ?? Layout.domainID(kind, before)
+        var state = PendingState()
+        state.dids = (old, Layout.domainID(kind, after))
+        pending[record.unit, default: [:]][e] = state
+    }
+
     /// The sequences, by identity.
     public func byIdentity() -> [EntryIdentity: EntrySequence] {
         var out: [EntryIdentity: EntrySequence] = [:]
@@ -198,7 +233,7 @@ public struct UpdateSequences: Sendable {
             // record (the replay keeps one record per identity), but be
             // safe if it ever does not.
             if var known = out[sequence.identity] {
-                for step in sequence.steps { known.append(step, kind: sequence.identity.kind) }
+                for step in sequence.steps { known.append(step) }
                 out[sequence.identity] = known
             } else {
                 out[sequence.identity] = sequence
@@ -212,7 +247,7 @@ public struct UpdateSequences: Sendable {
     /// context cache, PASID and PASID-directory entries in the PASID cache,
     /// and the TLBs hold translations built from both), and the same source
     /// id and PASID where the request and the entry both name one.
-    static func mayCover(_ inv: Invalidation, _ identity: EntryIdentity) -> Bool {
+    static func mayCover(_ inv: Invalidation, _ identity: EntryIdentity, dids: (UInt16?, UInt16?) = (nil, nil)) -> Bool {
         let types: Set<InvalidationType>
         switch identity.kind {
         case .root: types = [.context, .iotlb, .devtlb, .pasid, .piotlb, .pdevtlb]
@@ -222,8 +257,15 @@ public struct UpdateSequences: Sendable {
         case .generic: return true
         }
         guard types.contains(inv.type) else { return false }
+        if identity.kind == .root, let sid = inv.sid, let bus = identity.bus, UInt8(sid >> 8) != bus { return false }
         if inv.granularity == .device || inv.granularity == .page || inv.type == .devtlb || inv.type == .pdevtlb,
            let sid = inv.sid, let own = identity.sid, sid != own {
+            return false
+        }
+        // A domain-tagged request for another domain cannot be for this
+        // entry; one for its old or its new domain may be (so a diff still
+        // shows which of the two a change used).
+        if inv.granularity != .global, let did = inv.did, dids.0 != nil || dids.1 != nil, did != dids.0, did != dids.1 {
             return false
         }
         if inv.granularity == .pasid, let pasid = inv.pasid, let own = identity.pasid {

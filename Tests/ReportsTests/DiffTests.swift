@@ -2,6 +2,8 @@ import Checks
 import Foundation
 import Reports
 import Testing
+import TraceFormat
+import Replay
 
 @Suite("hitless diff")
 struct DiffTests {
@@ -64,14 +66,16 @@ struct DiffTests {
         #expect(diff.entries.changed.isEmpty)
     }
 
-    @Test func aDifferentInvalidationDomainIsTheFirstDifference() throws {
+    @Test func anInvalidationWithTheWrongDomainShowsAsNoInvalidationOfTheEntry() throws {
+        // The entry held domain 5 and now holds 0: a request for domain 6
+        // cannot be for it, so NEW's sequence ends after the stores.
         let base = teardownTrace(table: 0x10000, time: 100)
         let new = base.replacingOccurrences(of: "did=5", with: "did=6")
         let change = try #require(try diffTexts(base, new).entries.changed.first)
         #expect(change.step == 4)
         #expect(change.previous?.text == "store val[2] = 0x0")
         #expect(change.base?.text == "inval type=pasid gran=pasid did=5 pasid=1")
-        #expect(change.new?.text == "inval type=pasid gran=pasid did=6 pasid=1")
+        #expect(change.new == nil && change.newSteps == 3)
     }
 
     @Test func aMissingBarrierIsTheFirstDifference() throws {
@@ -143,5 +147,47 @@ struct DiffTests {
         let json = try jsonObject(run.stdout)
         #expect((json["introduced"] as? [[String: Any]])?.compactMap { $0["rule"] as? String } == ["missing-barrier"])
         #expect(json["memoryModel"] as? String == "weak")
+    }
+}
+
+@Suite("Update sequences")
+struct UpdateSequenceTests {
+    func steps(_ sample: String, _ identity: String) throws -> [String] {
+        let side = try DiffSide.analyze(TraceReader(path: packageRoot.appendingPathComponent(samplePath(sample)).path))
+        let id = try #require(EntryIdentity(parsing: identity))
+        let sequence = try #require(side.sequences[id])
+        return sequence.steps.map { $0.action.text(kind: id.kind) }
+    }
+
+    @Test func anEntrySequenceListsItsStoresBarriersInvalidationsAndWaitsInOrder() throws {
+        #expect(try steps("pasid-teardown-after", "dmar0 pasid 00:02.0/1") == [
+            "store val[0] = 0x40", "fence dma_wmb",
+            "inval type=pasid gran=pasid did=5 pasid=1", "wait",
+            "inval type=piotlb gran=pasid did=5 pasid=1", "wait",
+            "store val[0] = 0x0", "store val[1] = 0x0", "store val[2] = 0x0",
+        ])
+    }
+
+    @Test func aBarrierIsChargedOnlyToTheStoresBeforeItOnItsCPU() throws {
+        let trace = teardownTrace(table: 0x10000, time: 100)
+            .replacingOccurrences(of: "wait unit=dmar0", with: "fence kind=dma_wmb cpu=3\nfence kind=smp_wmb cpu=1\nfence kind=dma_wmb cpu=1\nwait unit=dmar0")
+        let side = try DiffSide.analyze(TraceReader(text: trace, name: "t.trace"))
+        let id = try #require(EntryIdentity(parsing: "dmar0 pasid 00:02.0/1"))
+        let texts = try #require(side.sequences[id]).steps.map { $0.action.text(kind: .pasid) }
+        #expect(texts.filter { $0.hasPrefix("fence") } == ["fence smp_wmb"])
+    }
+
+    @Test func anInvalidationForAnotherDomainOrPASIDIsNoStep() throws {
+        let trace = teardownTrace(table: 0x10000, time: 100)
+            .replacingOccurrences(of: "wait unit=dmar0", with: """
+                inval type=iotlb gran=domain did=9 unit=dmar0
+                inval type=pasid gran=pasid did=5 pasid=2 unit=dmar0
+                inval type=iotlb gran=domain did=5 unit=dmar0
+                wait unit=dmar0
+                """)
+        let side = try DiffSide.analyze(TraceReader(text: trace, name: "t.trace"))
+        let id = try #require(EntryIdentity(parsing: "dmar0 pasid 00:02.0/1"))
+        let texts = try #require(side.sequences[id]).steps.map { $0.action.text(kind: .pasid) }
+        #expect(texts.filter { $0.hasPrefix("inval") } == ["inval type=pasid gran=pasid did=5 pasid=1", "inval type=iotlb gran=domain did=5"])
     }
 }
