@@ -128,6 +128,24 @@ struct SARIFTests {
         #expect(try results(log).allSatisfy { $0["baselineState"] == nil })
     }
 
+    @Test func problemsWithTheTraceAreToolNotificationsAtTheirLine() throws {
+        let trace = """
+            hitless-trace 1
+            iommu id=dmar0 coherent=1
+            table addr=0x10000 kind=pasid sid=00:02.0 pasid-base=0 unit=dmar0
+            init addr=0x10040 size=16 value=0x50000000000000041
+            fetch addr=0x10040 size=16 value=0x1234 unit=dmar0
+
+            """
+        let sarif = try SARIFReport.sarif([try analyzeText(trace)], memoryModel: .tso)
+        let invocation = try #require((try run(try jsonObject(sarif))["invocations"] as? [[String: Any]])?.first)
+        let notes = try #require(invocation["toolExecutionNotifications"] as? [[String: Any]])
+        #expect(notes.count == 1)
+        let location = try #require((notes.first?["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])
+        #expect((location["region"] as? [String: Any])?["startLine"] as? Int == 5)
+        #expect(try schemaViolations(sarif, schema: sarifSchema) == [])
+    }
+
     @Test func sitesParseAsFileAndLineOnlyWhenTheyNameBoth() {
         #expect(SARIFReport.sourceLine("pasid.c:412")! == ("pasid.c", 412, nil))
         #expect(SARIFReport.sourceLine("drivers/iommu/intel/pasid.c:412:9")! == ("drivers/iommu/intel/pasid.c", 412, 9))
