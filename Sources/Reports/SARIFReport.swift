@@ -45,7 +45,7 @@ public enum SARIFReport {
     /// A SARIF log of `findings`, each with its baseline state if it has
     /// one; `traces` are the analyzed files, `diagnostics` problems with
     /// them (as tool notifications).
-    public static func makeLog(findings: [(Finding, BaselineState?)], traces: [String],
+    static func makeLog(findings: [(Finding, BaselineState?)], traces: [String],
                                diagnostics: [(trace: String, diagnostic: ReplayDiagnostic)] = [],
                                memoryModel: MemoryModel) -> Log {
         let notifications = diagnostics.map { trace, d in
@@ -66,7 +66,7 @@ public enum SARIFReport {
     }
 
     /// One finding as a SARIF result.
-    public static func result(_ f: Finding, baselineState: BaselineState? = nil) -> Result {
+    static func result(_ f: Finding, baselineState: BaselineState? = nil) -> Result {
         let entry = LogicalLocation(name: f.entry.identity, fullyQualifiedName: f.entry.identity, kind: "object")
         let primaryIndex = f.events.firstIndex { $0.kind == "store" } ?? f.events.indices.first
         func location(_ e: Finding.InvolvedEvent, id: Int? = nil, message: Message? = nil) -> Location {
@@ -181,15 +181,18 @@ public enum SARIFReport {
     }
 
     // MARK: - The SARIF objects written (the subset of SARIF 2.1.0 used)
+    //
+    // Internal: they mirror the SARIF specification's names, and a library
+    // user who wants them can decode the JSON with any SARIF model.
 
     /// The top-level SARIF log.
-    public struct Log: Codable, Sendable {
+    struct Log: Codable, Sendable {
         /// The schema's URI.
-        public var schema: String
+        var schema: String
         /// `2.1.0`.
-        public var version: String
+        var version: String
         /// One run.
-        public var runs: [Run]
+        var runs: [Run]
 
         enum CodingKeys: String, CodingKey {
             case schema = "$schema", version, runs
@@ -197,49 +200,49 @@ public enum SARIFReport {
     }
 
     /// One run of the tool.
-    public struct Run: Codable, Sendable {
-        public var tool: Tool
-        public var invocations: [Invocation]
-        public var originalUriBaseIds: [String: ArtifactLocation]
-        public var artifacts: [Artifact]
-        public var results: [Result]
-        public var properties: [String: String]
+    struct Run: Codable, Sendable {
+        var tool: Tool
+        var invocations: [Invocation]
+        var originalUriBaseIds: [String: ArtifactLocation]
+        var artifacts: [Artifact]
+        var results: [Result]
+        var properties: [String: String]
     }
 
     /// The tool.
-    public struct Tool: Codable, Sendable {
-        public var driver: Driver
+    struct Tool: Codable, Sendable {
+        var driver: Driver
     }
 
     /// hitless, with every rule.
-    public struct Driver: Codable, Sendable {
-        public var name: String
-        public var version: String
-        public var semanticVersion: String
-        public var rules: [ReportingDescriptor]
+    struct Driver: Codable, Sendable {
+        var name: String
+        var version: String
+        var semanticVersion: String
+        var rules: [ReportingDescriptor]
 
         /// This program and the rules of CHECKS.md, in ``Rule`` order (so a
         /// result's `ruleIndex` is the rule's position in `Rule.allCases`).
-        public static var hitless: Driver {
+        static var hitless: Driver {
             Driver(name: "hitless", version: toolVersion, semanticVersion: toolVersion,
                    rules: Rule.allCases.map(ReportingDescriptor.init))
         }
     }
 
     /// A rule.
-    public struct ReportingDescriptor: Codable, Sendable {
-        public var id: String
-        public var name: String
-        public var shortDescription: Message
-        public var fullDescription: Message
-        public var defaultConfiguration: Configuration
-        public var help: Message
-        public var properties: [String: [String]]
+    struct ReportingDescriptor: Codable, Sendable {
+        var id: String
+        var name: String
+        var shortDescription: Message
+        var fullDescription: Message
+        var defaultConfiguration: Configuration
+        var help: Message
+        var properties: [String: [String]]
 
         /// The descriptor of `rule`: the summary as short description, the
         /// summary and the help (what it means, and the fix pattern) as full
         /// description and help.
-        public init(_ rule: Rule) {
+        init(_ rule: Rule) {
             id = rule.rawValue
             name = rule.rawValue.split(separator: "-").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
             shortDescription = Message(rule.summary)
@@ -251,43 +254,43 @@ public enum SARIFReport {
     }
 
     /// A rule's default level.
-    public struct Configuration: Codable, Sendable {
-        public var level: String
+    struct Configuration: Codable, Sendable {
+        var level: String
     }
 
     /// A text message.
-    public struct Message: Codable, Sendable, Equatable {
-        public var text: String
-        public init(_ text: String) { self.text = text }
+    struct Message: Codable, Sendable, Equatable {
+        var text: String
+        init(_ text: String) { self.text = text }
     }
 
     /// One invocation of the tool.
-    public struct Invocation: Codable, Sendable {
-        public var executionSuccessful: Bool
-        public var toolExecutionNotifications: [Notification]?
+    struct Invocation: Codable, Sendable {
+        var executionSuccessful: Bool
+        var toolExecutionNotifications: [Notification]?
     }
 
     /// A problem with an input (a trace's recorded fetch that disagrees
     /// with replayed memory).
-    public struct Notification: Codable, Sendable {
-        public var level: String
-        public var message: Message
-        public var locations: [Location]
+    struct Notification: Codable, Sendable {
+        var level: String
+        var message: Message
+        var locations: [Location]
     }
 
     /// A file the run analyzed.
-    public struct Artifact: Codable, Sendable {
-        public var location: ArtifactLocation
-        public var roles: [String]
+    struct Artifact: Codable, Sendable {
+        var location: ArtifactLocation
+        var roles: [String]
     }
 
     /// A file, by URI reference.
-    public struct ArtifactLocation: Codable, Sendable, Equatable {
-        public var uri: String?
-        public var uriBaseId: String?
-        public var description: Message?
+    struct ArtifactLocation: Codable, Sendable, Equatable {
+        var uri: String?
+        var uriBaseId: String?
+        var description: Message?
 
-        public init(uri: String?, uriBaseId: String? = nil, description: Message? = nil) {
+        init(uri: String?, uriBaseId: String? = nil, description: Message? = nil) {
             self.uri = uri
             self.uriBaseId = uriBaseId
             self.description = description
@@ -295,26 +298,26 @@ public enum SARIFReport {
     }
 
     /// Lines of a file.
-    public struct Region: Codable, Sendable, Equatable {
-        public var startLine: Int
-        public var startColumn: Int?
+    struct Region: Codable, Sendable, Equatable {
+        var startLine: Int
+        var startColumn: Int?
     }
 
     /// A memory address: where the entry is.
-    public struct Address: Codable, Sendable, Equatable {
-        public var absoluteAddress: UInt64
-        public var length: Int
-        public var kind: String
-        public var fullyQualifiedName: String
+    struct Address: Codable, Sendable, Equatable {
+        var absoluteAddress: UInt64
+        var length: Int
+        var kind: String
+        var fullyQualifiedName: String
     }
 
     /// A place in a file, or in memory.
-    public struct PhysicalLocation: Codable, Sendable, Equatable {
-        public var artifactLocation: ArtifactLocation?
-        public var region: Region?
-        public var address: Address?
+    struct PhysicalLocation: Codable, Sendable, Equatable {
+        var artifactLocation: ArtifactLocation?
+        var region: Region?
+        var address: Address?
 
-        public init(artifactLocation: ArtifactLocation? = nil, region: Region? = nil, address: Address? = nil) {
+        init(artifactLocation: ArtifactLocation? = nil, region: Region? = nil, address: Address? = nil) {
             self.artifactLocation = artifactLocation
             self.region = region
             self.address = address
@@ -322,21 +325,21 @@ public enum SARIFReport {
     }
 
     /// A named thing: the entry, or the function of a site.
-    public struct LogicalLocation: Codable, Sendable, Equatable {
-        public var name: String
-        public var fullyQualifiedName: String
-        public var decoratedName: String?
-        public var kind: String
+    struct LogicalLocation: Codable, Sendable, Equatable {
+        var name: String
+        var fullyQualifiedName: String
+        var decoratedName: String?
+        var kind: String
     }
 
     /// A location.
-    public struct Location: Codable, Sendable, Equatable {
-        public var id: Int?
-        public var physicalLocation: PhysicalLocation
-        public var logicalLocations: [LogicalLocation]?
-        public var message: Message?
+    struct Location: Codable, Sendable, Equatable {
+        var id: Int?
+        var physicalLocation: PhysicalLocation
+        var logicalLocations: [LogicalLocation]?
+        var message: Message?
 
-        public init(id: Int? = nil, physicalLocation: PhysicalLocation, logicalLocations: [LogicalLocation]? = nil,
+        init(id: Int? = nil, physicalLocation: PhysicalLocation, logicalLocations: [LogicalLocation]? = nil,
                     message: Message? = nil) {
             self.id = id
             self.physicalLocation = physicalLocation
@@ -346,33 +349,33 @@ public enum SARIFReport {
     }
 
     /// The events of a finding, in order.
-    public struct CodeFlow: Codable, Sendable {
-        public var threadFlows: [ThreadFlow]
+    struct CodeFlow: Codable, Sendable {
+        var threadFlows: [ThreadFlow]
     }
 
     /// One thread of events.
-    public struct ThreadFlow: Codable, Sendable {
-        public var locations: [ThreadFlowLocation]
+    struct ThreadFlow: Codable, Sendable {
+        var locations: [ThreadFlowLocation]
     }
 
     /// One event of a thread flow.
-    public struct ThreadFlowLocation: Codable, Sendable {
-        public var location: Location
-        public var executionOrder: Int
+    struct ThreadFlowLocation: Codable, Sendable {
+        var location: Location
+        var executionOrder: Int
     }
 
     /// A value in a result's property bag.
-    public enum PropertyValue: Codable, Sendable, Equatable {
+    enum PropertyValue: Codable, Sendable, Equatable {
         case string(String), strings([String]), bool(Bool)
 
-        public init(from decoder: any Decoder) throws {
+        init(from decoder: any Decoder) throws {
             let c = try decoder.singleValueContainer()
             if let b = try? c.decode(Bool.self) { self = .bool(b) }
             else if let s = try? c.decode(String.self) { self = .string(s) }
             else { self = .strings(try c.decode([String].self)) }
         }
 
-        public func encode(to encoder: any Encoder) throws {
+        func encode(to encoder: any Encoder) throws {
             var c = encoder.singleValueContainer()
             switch self {
             case .string(let s): try c.encode(s)
@@ -383,17 +386,17 @@ public enum SARIFReport {
     }
 
     /// One finding.
-    public struct Result: Codable, Sendable {
-        public var ruleId: String
-        public var ruleIndex: Int
-        public var level: String
-        public var message: Message
-        public var locations: [Location]
-        public var relatedLocations: [Location]?
-        public var codeFlows: [CodeFlow]?
-        public var partialFingerprints: [String: String]
-        public var baselineState: String?
-        public var properties: [String: PropertyValue]
+    struct Result: Codable, Sendable {
+        var ruleId: String
+        var ruleIndex: Int
+        var level: String
+        var message: Message
+        var locations: [Location]
+        var relatedLocations: [Location]?
+        var codeFlows: [CodeFlow]?
+        var partialFingerprints: [String: String]
+        var baselineState: String?
+        var properties: [String: PropertyValue]
     }
 }
 
