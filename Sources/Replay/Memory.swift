@@ -132,7 +132,7 @@ public struct SparseMemory: Sendable {
                     }
                 }
             } else if let dst = base(a) {
-                storage.withUnsafeMutableBytes { to in
+                _ = storage.withUnsafeMutableBytes { to in
                     (to.baseAddress! + dst + off).initializeMemory(as: UInt8.self, repeating: 0, count: n)
                 }
             }
