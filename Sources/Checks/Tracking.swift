@@ -102,33 +102,101 @@ struct Obligation {
     var isSatisfied: Bool { completed.allSatisfy { $0 } }
 }
 
-/// Everything the analyzers keep about one entry. Kept small: most entries
-/// hold nothing but their last device-visible value.
-struct EntryTrack {
-    /// The unit's view of the entry after the last event.
-    var device = EntryValue()
-    var known = false
-    /// Updates started so far.
-    var serial = 0
-    var open: Update?
-    /// The last few ended updates, newest last.
-    var ended: [EndedUpdate] = []
+/// What few entries hold at a time, kept out of line so that every track
+/// stays small.
+struct RareState {
     var epoch: Epoch?
     var pendingEpochs: [Epoch] = []
     var observation: Observation?
     var pendingObservations: [Observation] = []
     var handshake: Handshake?
     var obligation: Obligation?
+    var dirty: EventRef?
+
+    var isEmpty: Bool {
+        epoch == nil && pendingEpochs.isEmpty && observation == nil && pendingObservations.isEmpty
+            && handshake == nil && obligation == nil && dirty == nil
+    }
+}
+
+/// Out-of-line storage with value semantics: copied on write.
+struct OutOfLine<Value> {
+    private final class Storage {
+        var value: Value
+        init(_ value: Value) { self.value = value }
+    }
+    private var storage: Storage
+
+    init(_ value: Value) { storage = Storage(value) }
+
+    var value: Value {
+        get { storage.value }
+        _modify {
+            if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.value) }
+            yield &storage.value
+        }
+    }
+}
+
+/// Everything the analyzers keep about one entry. Kept small: most entries
+/// hold nothing but their last device-visible value.
+struct EntryTrack {
+    /// The unit's view of the entry after the last event.
+    var device = EntryValue()
+    var known = false
     /// The unit fetched the entry while present since the last covering
     /// invalidation (CHECKS.md, "may be cached").
     var fetchedPresent = false
-    /// The first store not yet flushed (non-coherent units).
-    var dirty: EventRef?
+    /// Updates started so far.
+    var serial = 0
+    var open: Update?
+    /// The last few ended updates, newest last.
+    var ended: [EndedUpdate] = []
     /// Updates found torn in program order (recent ones).
     var tornInOrder: [Int] = []
     /// (rule, update) pairs already reported: one finding per rule, entry
     /// and update.
     var reported: [Int] = []
+    private var rare: OutOfLine<RareState>?
+
+    /// Reads and writes one field of the out-of-line state, allocating it on
+    /// the first write and freeing it when it empties.
+    private subscript<T>(rare path: WritableKeyPath<RareState, T>, empty empty: T) -> T {
+        get { rare?.value[keyPath: path] ?? empty }
+        set {
+            if rare == nil { rare = OutOfLine(RareState()) }
+            rare!.value[keyPath: path] = newValue
+            if rare!.value.isEmpty { rare = nil }
+        }
+    }
+
+    /// The current weak-model epoch.
+    var epoch: Epoch? { get { self[rare: \.epoch, empty: nil] } set { self[rare: \.epoch, empty: nil] = newValue } }
+    /// Closed epochs waiting for their updates to end.
+    var pendingEpochs: [Epoch] {
+        get { self[rare: \.pendingEpochs, empty: []] }
+        set { self[rare: \.pendingEpochs, empty: []] = newValue }
+    }
+    /// The current recorded fetch sequence.
+    var observation: Observation? {
+        get { self[rare: \.observation, empty: nil] }
+        set { self[rare: \.observation, empty: nil] = newValue }
+    }
+    /// Closed fetch sequences waiting for their updates to end.
+    var pendingObservations: [Observation] {
+        get { self[rare: \.pendingObservations, empty: []] }
+        set { self[rare: \.pendingObservations, empty: []] = newValue }
+    }
+    var handshake: Handshake? {
+        get { self[rare: \.handshake, empty: nil] }
+        set { self[rare: \.handshake, empty: nil] = newValue }
+    }
+    var obligation: Obligation? {
+        get { self[rare: \.obligation, empty: nil] }
+        set { self[rare: \.obligation, empty: nil] = newValue }
+    }
+    /// The first store not yet flushed (non-coherent units).
+    var dirty: EventRef? { get { self[rare: \.dirty, empty: nil] } set { self[rare: \.dirty, empty: nil] = newValue } }
 
     /// The update a new finding about the current state belongs to.
     var currentSerial: Int { open?.serial ?? max(serial, 1) }
