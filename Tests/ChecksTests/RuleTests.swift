@@ -117,6 +117,18 @@ struct MissingBarrierTests {
         #expect(findings.isEmpty)
     }
 
+    @Test func aFindingSaysWhenTheEnumerationBoundWasReached() throws {
+        let manyStores = (1...14).map { "store addr=0x10048 size=8 value=\($0)" }.joined(separator: "\n")
+        let findings = try analyze(emptyPasidEntry + manyStores + "\nstore addr=0x10040 size=8 value=0x41\n", model: .weak)
+        #expect(rules(findings) == ["missing-barrier"])
+        #expect(findings[0].boundReached == true)
+    }
+
+    @Test func aFindingWithinTheBoundSaysNothingOfIt() throws {
+        let findings = try analyze(setupWithout, model: .weak)
+        #expect(findings[0].boundReached == nil)
+    }
+
     @Test func anSmpWmbIsNamedAsTheBarrierTheCodeReliedOn() throws {
         let findings = try analyze(emptyPasidEntry + """
             store addr=0x10048 size=8 value=0x6
