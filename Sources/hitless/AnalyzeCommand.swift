@@ -64,6 +64,10 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(help: "Output format: text, json or sarif.")
     var format: ReportFormat = .text
 
+    @Option(name: [.customShort("j"), .long],
+            help: "Analyze this many traces at a time; the report keeps the order of the arguments.")
+    var jobs: Int = 1
+
     @Option(help: "Exit with status 1 when a finding is at or above this severity: error, warning or none.")
     var failOn: FailOn = .warning
 
@@ -78,13 +82,15 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write the report to this file instead of standard output.")
     var output: String?
 
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs takes a number from 1") }
+        if traces.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
+    }
+
     func run() throws {
         let options = try analysis.options()
         let known = try baseline.map { path in try Baseline(contentsOf: path) }
-        var results: [AnalysisResult] = []
-        for path in traces {
-            results.append(try Analysis.run(TraceReader(path: path), options: options))
-        }
+        let results = try Analysis.run(paths: traces, options: options, jobs: jobs)
         let report: String
         switch format {
         case .json: report = try AnalysisReport.json(results, memoryModel: options.memoryModel, baseline: known)
