@@ -7,8 +7,9 @@ import Darwin
 /// Reads a trace, one event at a time, from a file, standard input or bytes
 /// in memory.
 ///
-/// Plain text and zstd (one or more frames) are told apart by the zstd magic
-/// number, never by the file name. Memory stays bounded whatever the trace's
+/// Plain text, zstd (one or more frames) and the binary format
+/// (docs/BINARY-FORMAT.md) are told apart by their magic numbers, never by
+/// the file name; inside zstd data, text and binary are told apart again. Memory stays bounded whatever the trace's
 /// length: the reader holds one buffer of decompressed text plus one line.
 ///
 /// ```swift
@@ -22,16 +23,28 @@ public final class TraceReader {
     public let fileName: String
     /// True when the input was zstd-compressed.
     public let isCompressed: Bool
+    /// True when the input is in the binary format (inside zstd or not).
+    public var isBinary: Bool { binary != nil }
     /// The strings events refer to by ``Symbol``.
-    public var symbols: SymbolTable { parser.symbols }
+    public var symbols: SymbolTable { binary?.symbols ?? parser.symbols }
     /// Lines of other tracers skipped in kernel trace output.
     public private(set) var foreignLines: UInt64 = 0
-    /// Lines read so far.
-    public private(set) var lines: UInt64 = 0
-    /// Bytes of text (after decompression) read so far.
-    public private(set) var textBytes: UInt64 = 0
+    /// Lines read so far (records, for a binary trace).
+    public var lines: UInt64 { binary?.records ?? lineCount }
+    /// Bytes of text (after decompression) read so far (of binary data, for
+    /// a binary trace).
+    public var textBytes: UInt64 { binary?.dataBytes ?? textByteCount }
     /// Bytes taken from the file so far (compressed, when it is).
-    public var fileBytes: UInt64 { source.bytesRead }
+    public var fileBytes: UInt64 { binary?.fileBytes ?? source.bytesRead }
+
+    private var lineCount: UInt64 = 0
+    private var textByteCount: UInt64 = 0
+    /// Set when the data starts with the binary magic: it reads every event.
+    private var binary: BinaryDecoder?
+    /// A read error met while sniffing, after some bytes: thrown by the
+    /// next read, so that text reads what came before it first.
+    private var deferredReadError: TraceError?
+    private var lastReadError: TraceError?
 
     private var source: any ByteSource
     private var parser: LineParser
@@ -49,9 +62,9 @@ public final class TraceReader {
         var file = try FileSource(path: path)
         let head = try file.peek(4)
         if startsZstdData(head) {
-            self.init(name: path, source: try ZstdSource(input: file), compressed: true)
+            try self.init(name: path, source: try ZstdSource(input: file), compressed: true)
         } else {
-            self.init(name: path, source: file, compressed: false)
+            try self.init(name: path, source: file, compressed: false)
         }
     }
 
@@ -59,9 +72,9 @@ public final class TraceReader {
     public convenience init(bytes: [UInt8], name: String = "<memory>") throws(TraceError) {
         let memory = MemorySource(bytes: bytes, name: name)
         if startsZstdData(bytes) {
-            self.init(name: name, source: try ZstdSource(input: memory), compressed: true)
+            try self.init(name: name, source: try ZstdSource(input: memory), compressed: true)
         } else {
-            self.init(name: name, source: memory, compressed: false)
+            try self.init(name: name, source: memory, compressed: false)
         }
     }
 
@@ -70,12 +83,37 @@ public final class TraceReader {
         try self.init(bytes: Array(text.utf8), name: name)
     }
 
-    private init(name: String, source: any ByteSource, compressed: Bool) {
+    private init(name: String, source: any ByteSource, compressed: Bool) throws(TraceError) {
         fileName = name
         isCompressed = compressed
         self.source = source
         parser = LineParser(fileName: name)
         buffer = .allocate(byteCount: Self.chunkSize + TraceLimits.maxLineLength + 2, alignment: 16)
+        try sniff()
+    }
+
+    /// Reads the first bytes (decompressed) and hands the rest of the input
+    /// to a ``BinaryDecoder`` when they are the binary magic number. Text
+    /// keeps them in the buffer.
+    private func sniff() throws(TraceError) {
+        let magicCount = BinaryTraceFormat.magic.count
+        while end < magicCount && !atEnd {
+            do { try fill() } catch {
+                // Damage after the first bytes: text reads them first and
+                // meets the damage where it would have without the sniffing.
+                guard end > 0, let raw = lastReadError else { throw error }
+                deferredReadError = raw
+                break
+            }
+        }
+        let head = UnsafeRawBufferPointer(start: buffer.baseAddress!, count: end)
+        guard BinaryTraceFormat.startsBinary(head) else { return }
+        binary = try BinaryDecoder(name: fileName, source: source, head: head, atEnd: atEnd)
+        // The decoder owns the source now (and closes it).
+        source = MemorySource(bytes: [], name: fileName)
+        start = 0
+        end = 0
+        atEnd = true
     }
 
     deinit {
@@ -87,15 +125,16 @@ public final class TraceReader {
     ///
     /// - Throws: ``TraceError`` for anything malformed; reading stops there.
     public func next() throws(TraceError) -> TraceEvent? {
+        if let binary { return try binary.next() }
         if let wait = pendingWait {
             pendingWait = nil
             return wait
         }
         while let (lineStart, lineEnd) = try nextLine() {
-            lines += 1
+            lineCount += 1
             let line = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self) + lineStart,
                                            count: lineEnd - lineStart)
-            switch try parser.parse(line, number: lines) {
+            switch try parser.parse(line, number: lineCount) {
             case .nothing: continue
             case .foreign: foreignLines += 1
             case .event(let event): return event
@@ -148,28 +187,40 @@ public final class TraceReader {
             start = 0
             end = partial
             searchFrom = partial
-            let room = UnsafeMutableRawBufferPointer(start: buffer.baseAddress! + end,
-                                                     count: min(Self.chunkSize, buffer.count - end))
-            let n: Int
-            do { n = try source.read(into: room) } catch {
-                // Damage in the compressed stream (or a failed read) is found
-                // by byte offset; the message keeps the offset, and the place
-                // becomes where the text stops: the line being read and the
-                // column after its last good byte.
-                guard case .byteOffset = error.location else { throw error }
-                throw TraceError(file: error.file, location: .line(lines + 1, column: end - start + 1),
-                                 message: error.message, found: error.found)
+            try fill()
+        }
+    }
+
+    /// Reads once from the source after `end`.
+    private func fill() throws(TraceError) {
+        let room = UnsafeMutableRawBufferPointer(start: buffer.baseAddress! + end,
+                                                 count: min(Self.chunkSize, buffer.count - end))
+        let n: Int
+        do throws(TraceError) {
+            if let deferred = deferredReadError {
+                deferredReadError = nil
+                throw deferred
             }
-            if n == 0 { atEnd = true } else {
-                end += n
-                textBytes += UInt64(n)
-            }
+            n = try source.read(into: room)
+        } catch {
+            lastReadError = error
+            // Damage in the compressed stream (or a failed read) is found
+            // by byte offset; the message keeps the offset, and the place
+            // becomes where the text stops: the line being read and the
+            // column after its last good byte.
+            guard case .byteOffset = error.location else { throw error }
+            throw TraceError(file: error.file, location: .line(lineCount + 1, column: end - start + 1),
+                             message: error.message, found: error.found)
+        }
+        if n == 0 { atEnd = true } else {
+            end += n
+            textByteCount += UInt64(n)
         }
     }
 
     private func checkLength(_ length: Int) throws(TraceError) {
         if length > TraceLimits.maxLineLength {
-            throw TraceError(file: fileName, location: .line(lines + 1, column: TraceLimits.maxLineLength + 1),
+            throw TraceError(file: fileName, location: .line(lineCount + 1, column: TraceLimits.maxLineLength + 1),
                              message: "line longer than \(TraceLimits.maxLineLength) bytes")
         }
     }

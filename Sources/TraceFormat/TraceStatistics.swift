@@ -29,8 +29,9 @@ public struct TraceStatistics: Sendable, Equatable, Codable {
     /// See ``fileBytes``.
     public var textBytes: UInt64 = 0
 
-    /// Counts everything `reader` has left.
-    public init(reading reader: TraceReader) throws(TraceError) {
+    /// Counts everything `reader` has left. `progress`, when given, is
+    /// called with the events counted so far every 65536 events.
+    public init(reading reader: TraceReader, progress: ((UInt64) -> Void)? = nil) throws(TraceError) {
         file = reader.fileName
         compressed = reader.isCompressed
         var byKind = [UInt64](repeating: 0, count: EventKind.allCases.count)
@@ -42,6 +43,7 @@ public struct TraceStatistics: Sendable, Equatable, Codable {
         var lastUnit = Symbol(.max)
         while let event = try reader.next() {
             events += 1
+            if events & 0xffff == 0, let progress { progress(events) }
             byKind[Int(event.kind.rawValue)] += 1
             if event.unit != lastUnit {
                 lastUnit = event.unit

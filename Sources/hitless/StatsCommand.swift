@@ -8,7 +8,7 @@ struct StatsCommand: ParsableCommand {
         abstract: "Count a trace's events by kind, its units, tables, CPUs and time span."
     )
 
-    @Argument(help: "Trace files (plain or zstd); - reads standard input.")
+    @Argument(help: "Trace files (text or binary, plain or zstd); - reads standard input.")
     var traces: [String]
 
     @Option(help: "Output format: text or json.")
@@ -19,9 +19,14 @@ struct StatsCommand: ParsableCommand {
 
     func run() throws {
         var all: [TraceStatistics] = []
+        let progress = Progress()
         for path in traces {
-            all.append(try TraceStatistics(reading: TraceReader(path: path)))
+            let reader = try TraceReader(path: path)
+            all.append(try TraceStatistics(reading: reader, progress: progress.isEnabled ? { events in
+                progress.show(bytes: reader.fileBytes, events: events)
+            } : nil))
         }
+        progress.finish()
         try emit(format == .json ? StatsReport.json(all) : StatsReport.text(all), to: output)
     }
 }
