@@ -1,0 +1,38 @@
+import Foundation
+import TraceFormat
+
+extension Replayer {
+    /// Reads and replays every event of `reader`, handing each step to
+    /// `body` with the replayer, and parses on a second thread: one thread
+    /// reads (decompresses, parses or decodes) batches of events while this
+    /// one replays them and runs `body`. Memory stays bounded (a few batches
+    /// of 4096 events, reused). Errors come in trace order: a malformed
+    /// event stops the run after every event before it was replayed and
+    /// observed. Returns the replayer; `reader.symbols` is complete then.
+    ///
+    /// ```swift
+    /// var analysis = Analysis(traceName: reader.fileName, options: options)
+    /// let replay = try Replayer.forEachStep(reader) { step, replay throws(TraceError) in
+    ///     try analysis.observe(step, replay: &replay)
+    /// }
+    /// let findings = analysis.finish(replay: replay, symbols: reader.symbols)
+    /// ```
+    public static func forEachStep(_ reader: TraceReader, keepHistory: Bool = false,
+                                   _ body: (ReplayStep, inout Replayer) throws(TraceError) -> Void) throws(TraceError) -> Replayer {
+        var replay = Replayer(fileName: reader.fileName, keepHistory: keepHistory)
+        let pipe = EventPipe(reader)
+        let parser = Thread { pipe.produce() }
+        parser.stackSize = 1 << 20
+        parser.start()
+        defer { pipe.cancel() }
+        while let batch = pipe.take() {
+            for i in batch.events.indices {
+                let step = try replay.apply(batch.events[i], symbols: batch.symbols)
+                try body(step, &replay)
+            }
+            pipe.recycle(batch.events)
+        }
+        if let error = pipe.failure { throw error }
+        return replay
+    }
+}
