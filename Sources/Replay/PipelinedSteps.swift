@@ -10,6 +10,11 @@ extension Replayer {
     /// event stops the run after every event before it was replayed and
     /// observed. Returns the replayer; `reader.symbols` is complete then.
     ///
+    /// `afterBatch`, when given, is called on this thread after every batch
+    /// (4096 events) with the events replayed so far and the bytes taken
+    /// from the file by then: enough for a progress line, without touching
+    /// the reader, which the parsing thread owns until the end.
+    ///
     /// ```swift
     /// var analysis = Analysis(traceName: reader.fileName, options: options)
     /// let replay = try Replayer.forEachStep(reader) { step, replay throws(TraceError) in
@@ -18,6 +23,7 @@ extension Replayer {
     /// let findings = analysis.finish(replay: replay, symbols: reader.symbols)
     /// ```
     public static func forEachStep(_ reader: TraceReader, keepHistory: Bool = false,
+                                   afterBatch: ((_ events: Int, _ fileBytes: UInt64) -> Void)? = nil,
                                    _ body: (ReplayStep, inout Replayer) throws(TraceError) -> Void) throws(TraceError) -> Replayer {
         var replay = Replayer(fileName: reader.fileName, keepHistory: keepHistory)
         let pipe = EventPipe(reader)
@@ -30,7 +36,9 @@ extension Replayer {
                 let step = try replay.apply(batch.events[i], symbols: batch.symbols)
                 try body(step, &replay)
             }
+            let fileBytes = batch.fileBytes
             pipe.recycle(batch.events)
+            afterBatch?(replay.eventCount, fileBytes)
         }
         if let error = pipe.failure { throw error }
         return replay

@@ -68,6 +68,10 @@ final class EventPipe: @unchecked Sendable {
         var events: [TraceEvent]
         /// The reader's names as of the batch's last event.
         var symbols: SymbolTable
+        /// Bytes taken from the file as of the batch's last event (read on
+        /// the parsing thread, so that a progress line need not touch the
+        /// reader).
+        var fileBytes: UInt64 = 0
     }
 
     static let batchSize = 4096
@@ -91,7 +95,7 @@ final class EventPipe: @unchecked Sendable {
             while let event = try reader.next() {
                 events.append(event)
                 if events.count == Self.batchSize {
-                    guard put(Batch(events: events, symbols: reader.symbols)) else { return }
+                    guard put(Batch(events: events, symbols: reader.symbols, fileBytes: reader.fileBytes)) else { return }
                     events = spareArray()
                 }
             }
@@ -100,7 +104,7 @@ final class EventPipe: @unchecked Sendable {
             failure = error
             condition.unlock()
         }
-        _ = put(Batch(events: events, symbols: reader.symbols))
+        _ = put(Batch(events: events, symbols: reader.symbols, fileBytes: reader.fileBytes))
         condition.lock()
         finished = true
         condition.signal()

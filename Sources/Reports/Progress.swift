@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -7,7 +8,8 @@ import Darwin
 /// A progress line on standard error for long runs: bytes read, events,
 /// rate and findings so far, rewritten in place (`\r`) a few times a second
 /// and cleared at the end. Silent when the stream is not a terminal, so
-/// logs, pipes and CI output never see it.
+/// logs, pipes and CI output never see it. Safe to share between threads
+/// (``show`` and ``finish`` take a lock).
 ///
 /// ```swift
 /// let progress = Progress()
@@ -17,7 +19,7 @@ import Darwin
 /// }
 /// progress.finish()
 /// ```
-public final class Progress {
+public final class Progress: @unchecked Sendable {
     /// False when nothing will ever be written.
     public let isEnabled: Bool
     private let fd: Int32
@@ -25,6 +27,7 @@ public final class Progress {
     private let started: Double
     private var lastShown: Double
     private var shown = false
+    private let lock = NSLock()
 
     /// A progress line on `fd` (standard error by default), shown when
     /// `enabled`, which defaults to whether `fd` is a terminal.
@@ -45,6 +48,8 @@ public final class Progress {
     /// Rewrites the line, at most once per interval.
     public func show(bytes: UInt64, events: UInt64, findings: Int? = nil) {
         guard isEnabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
         let now = Self.now()
         guard now - lastShown >= interval else { return }
         lastShown = now
@@ -54,7 +59,10 @@ public final class Progress {
 
     /// Clears the line, if one was shown.
     public func finish() {
-        guard isEnabled, shown else { return }
+        guard isEnabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        guard shown else { return }
         shown = false
         write("\r\u{1b}[K")
     }

@@ -46,3 +46,18 @@ struct ForEachStepTests {
         }
     }
 }
+
+@Suite("Pipelined replay driver, progress")
+struct ForEachStepProgressTests {
+    @Test func afterBatchSeesEventsAndBytesGrow() throws {
+        let bytes = Array(TraceGenerator.text(GeneratorOptions(events: 20_000, seed: 3)).0.utf8)
+        let reader = try TraceReader(bytes: bytes, name: "t")
+        var calls: [(Int, UInt64)] = []
+        let replay = try Replayer.forEachStep(reader, afterBatch: { events, fileBytes in calls.append((events, fileBytes)) }) { _, _ throws(TraceError) in }
+        #expect(calls.count == 5)  // four batches of 4096 and the rest
+        #expect(calls.map(\.0) == [4096, 8192, 12288, 16384, 20_000])
+        #expect(calls.last?.0 == replay.eventCount)
+        #expect(zip(calls, calls.dropFirst()).allSatisfy { $0.1 <= $1.1 })
+        #expect(calls.last?.1 == UInt64(bytes.count))
+    }
+}
