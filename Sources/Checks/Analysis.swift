@@ -71,13 +71,20 @@ public struct Analysis {
         enabledRules = options.rules.reduce(0) { $0 | $1.bit }
     }
 
-    /// Reads, replays and analyzes every event of `reader` in one pass.
-    public static func run(_ reader: TraceReader, options: AnalysisOptions = AnalysisOptions()) throws(TraceError) -> AnalysisResult {
-        var replay = Replayer(fileName: reader.fileName)
+    /// Reads, replays and analyzes every event of `reader` in one pass; the
+    /// reading runs on a second thread. `progress`, when given, hears after
+    /// every few thousand events how many were analyzed, the bytes taken from
+    /// the file and the findings so far.
+    public static func run(_ reader: TraceReader, options: AnalysisOptions = AnalysisOptions(),
+                           progress: ((_ events: Int, _ fileBytes: UInt64, _ findings: Int) -> Void)? = nil)
+        throws(TraceError) -> AnalysisResult {
         var analysis = Analysis(traceName: reader.fileName, options: options)
-        while let event = try reader.next() {
-            let step = try replay.apply(event, symbols: reader.symbols)
+        var findingsSoFar = 0
+        let replay = try Replayer.forEachStep(reader, afterBatch: progress.map { report in
+            { events, fileBytes in report(events, fileBytes, findingsSoFar) }
+        }) { (step, replay) throws(TraceError) in
             try analysis.observe(step, replay: &replay)
+            findingsSoFar = analysis.findings.count
         }
         let findings = analysis.finish(replay: replay, symbols: reader.symbols)
         return AnalysisResult(trace: reader.fileName, findings: findings, diagnostics: replay.diagnostics,

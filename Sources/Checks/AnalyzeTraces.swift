@@ -9,15 +9,21 @@ extension Analysis {
     /// Every trace is read to its end even when another fails; the error
     /// thrown is that of the first failing trace in `paths` order, so a run
     /// fails the same way with one job or many.
-    public static func run(paths: [String], options: AnalysisOptions = AnalysisOptions(),
-                           jobs: Int = 1) throws(TraceError) -> [AnalysisResult] {
+    ///
+    /// `progress`, when given, hears from each trace (by its index in
+    /// `paths`) as ``run(_:options:progress:)`` says, possibly from several
+    /// threads at once.
+    public static func run(paths: [String], options: AnalysisOptions = AnalysisOptions(), jobs: Int = 1,
+                           progress: (@Sendable (_ trace: Int, _ events: Int, _ fileBytes: UInt64, _ findings: Int) -> Void)? = nil)
+        throws(TraceError) -> [AnalysisResult] {
         let outcomes = Outcomes(count: paths.count)
         let workers = max(1, min(jobs, paths.count))
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while let i = outcomes.claim() {
                 let outcome: Result<AnalysisResult, TraceError>
                 do throws(TraceError) {
-                    outcome = .success(try run(TraceReader(path: paths[i]), options: options))
+                    outcome = .success(try run(TraceReader(path: paths[i]), options: options,
+                                               progress: progress.map { report in { report(i, $0, $1, $2) } }))
                 } catch {
                     outcome = .failure(error)
                 }

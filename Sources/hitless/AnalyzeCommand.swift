@@ -90,7 +90,16 @@ struct AnalyzeCommand: ParsableCommand {
     func run() throws {
         let options = try analysis.options()
         let known = try baseline.map { path in try Baseline(contentsOf: path) }
-        let results = try Analysis.run(paths: traces, options: options, jobs: jobs)
+        let progress = Progress()
+        let tally = ProgressTally(progress, traces: traces.count)
+        var onProgress: (@Sendable (Int, Int, UInt64, Int) -> Void)?
+        if progress.isEnabled {
+            onProgress = { trace, events, fileBytes, findings in
+                tally.update(trace: trace, events: events, fileBytes: fileBytes, findings: findings)
+            }
+        }
+        let results = try Analysis.run(paths: traces, options: options, jobs: jobs, progress: onProgress)
+        progress.finish()
         let report: String
         switch format {
         case .json: report = try AnalysisReport.json(results, memoryModel: options.memoryModel, baseline: known)
