@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+
+@Suite("hitless analyze, as CI runs it")
+struct AnalyzeCLITests {
+    @Test func aRaceExitsWithStatusOneAndEndsWithTheSummary() throws {
+        let run = try hitless(["analyze", "Samples/pasid-teardown-before.trace.zst"])
+        #expect(run.status == 1)
+        #expect(run.stdout.hasSuffix("1 finding: 1 warning in 1 trace\n"))
+        #expect(run.stdout.contains("warning[ownership-handshake]"))
+    }
+
+    @Test func aCorrectTraceExitsWithStatusZero() throws {
+        let run = try hitless(["analyze", "--memory-model", "weak", "Samples/pasid-teardown-after.trace.zst"])
+        #expect(run.status == 0)
+        #expect(run.stdout == "0 findings in 1 trace\n")
+    }
+
+    @Test func failOnErrorIgnoresWarnings() throws {
+        let run = try hitless(["analyze", "--fail-on", "error", "Samples/pasid-teardown-before.trace.zst"])
+        #expect(run.status == 0)
+    }
+
+    @Test func anUnknownRuleIsAUsageError() throws {
+        let run = try hitless(["analyze", "--rules", "torn-windw", "Samples/pasid-setup-ok.trace.zst"])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("torn-windw"))
+    }
+
+    @Test func aMalformedTraceExitsWithStatusTwo() throws {
+        let dir = try temporaryDirectory()
+        let bad = dir.appendingPathComponent("bad.trace")
+        try Data("store addr=0x10 size=3 value=0x1\n".utf8).write(to: bad)
+        let run = try hitless(["analyze", bad.path])
+        #expect(run.status == 2)
+        #expect(run.stderr.hasPrefix(bad.path + ":1:"))
+    }
+
+    @Test func jobsKeepTheReportInArgumentOrder() throws {
+        let traces = ["Samples/pasid-replace-before.trace.zst", "Samples/pasid-setup-ok.trace.zst",
+                      "Samples/context-teardown-before.trace.zst"]
+        let serial = try hitless(["analyze", "--format", "json"] + traces)
+        let parallel = try hitless(["analyze", "--format", "json", "--jobs", "3"] + traces)
+        #expect(parallel.status == serial.status)
+        #expect(parallel.stdout == serial.stdout)
+    }
+
+    @Test func noProgressLineWhenStandardErrorIsNotATerminal() throws {
+        let run = try hitless(["analyze", "Samples/pasid-replace-before.trace.zst"])
+        #expect(run.stderr.isEmpty)
+    }
+}
