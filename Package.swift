@@ -42,6 +42,8 @@ let package = Package(
         .testTarget(name: "CLITests"),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "TraceFormat", "TraceGenerator"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Reports", "TraceGenerator"]),
+        // Hostile/ holds the hostile corpus and what each file must give.
+        .testTarget(name: "HostileTests", dependencies: ["TraceFormat", "Replay", "Checks"], exclude: ["Hostile"]),
         // Resources/ holds the official SARIF 2.1.0 schema the tests validate against.
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Checks", "Replay", "TraceFormat"], exclude: ["Resources"]),
     ]

@@ -107,6 +107,16 @@ public struct Replayer: Sendable {
     public static let maxEntries = 4_000_000
     /// Most tables reachable at once.
     public static let maxTables = 1_000_000
+    /// Most table entries one `fetch` or `flush` may touch: a 4 KiB read of
+    /// 1-byte entries. Without it a 1 MiB fetch over a table of 1-byte
+    /// entries would make a million entry records out of one short line.
+    public static let maxTouchesPerEvent = 4096
+
+    /// The limits this replay enforces (``maxEntries``, ``maxTables``,
+    /// ``maxTouchesPerEvent`` unless changed, as tests of the limits do).
+    public var entryLimit = Replayer.maxEntries
+    public var tableLimit = Replayer.maxTables
+    public var touchLimit = Replayer.maxTouchesPerEvent
 
     /// The units, in order of first appearance.
     public private(set) var units: [UnitState] = []
@@ -349,6 +359,10 @@ public struct Replayer: Sendable {
     }
 
     private mutating func touchForRead(_ event: TraceEvent, unitFilter: Int?, nonCoherentOnly: Bool) throws(TraceError) {
+        guard hits.count <= touchLimit else {
+            throw TraceError(file: fileName, location: .line(event.line, column: 1),
+                             message: "one \(event.kind.name) touches more than \(touchLimit) table entries")
+        }
         let current = hits
         for hit in current {
             guard let table = tables[hit.table] else { continue }
@@ -443,9 +457,9 @@ public struct Replayer: Sendable {
             entries[record].addr = t.entryAddress(index)
             entries[record].reachable = true
         } else {
-            guard entries.count < Self.maxEntries else {
+            guard entries.count < entryLimit else {
                 throw TraceError(file: fileName, location: .line(event.line, column: 1),
-                                 message: "more than \(Self.maxEntries) table entries touched")
+                                 message: "more than \(entryLimit) table entries touched")
             }
             record = entries.count
             entries.append(EntryRecord(identity: identity, unit: t.unit, addr: t.entryAddress(index), size: t.entrySize,
@@ -507,15 +521,32 @@ public struct Replayer: Sendable {
     }
 
     private mutating func link(_ table: TableInstance, _ event: TraceEvent) throws(TraceError) -> Int {
+        var table = table
+        // A table that would run past the top of the address space ends
+        // there: its entries beyond it do not exist (addresses never wrap).
+        let room = UInt64.max - table.base
+        if table.byteCount - 1 > room {
+            let fit = (room + 1) / UInt64(table.entrySize)
+            guard fit > 0 else {
+                throw TraceError(file: fileName, location: .line(event.line, column: 1),
+                                 message: "table at \(hex(table.base)) has no whole entry below the top of the address space")
+            }
+            table.count = Int(fit)
+            if diagnostics.count < 1000 {
+                diagnostics.append(ReplayDiagnostic(
+                    event: eventCount, line: event.line,
+                    message: "table at \(hex(table.base)) runs past the top of the address space: only its first \(fit) entries exist"))
+            }
+        }
         let key = table.key
         if let existing = liveTables[key] {
             tableRefs[existing] += 1
             if table.declared { tables[existing]?.declared = true }
             return existing
         }
-        guard liveTableCount < Self.maxTables else {
+        guard liveTableCount < tableLimit else {
             throw TraceError(file: fileName, location: .line(event.line, column: 1),
-                             message: "more than \(Self.maxTables) tables reachable at once")
+                             message: "more than \(tableLimit) tables reachable at once")
         }
         let id: Int
         if let free = freeTableIDs.popLast() {
@@ -552,9 +583,19 @@ public struct Replayer: Sendable {
         // What the table holds at linking is its state from now on: walk it.
         if table.kind == .root || table.kind == .smContext || table.kind == .pasidDirectory {
             let mode = units[table.unit].mode
-            for index in 0..<table.count {
+            var index = 0
+            while index < table.count {
+                defer { index += 1 }
                 let addr = table.entryAddress(index)
-                guard memory.hasPage(addr) else { continue }
+                guard memory.hasPage(addr) else {
+                    // Nothing was ever written on this page: on to the first
+                    // entry of the next (a 16384-entry PASID directory is
+                    // walked page by page, not entry by entry).
+                    let next = (addr | 0xfff) &+ 1
+                    if next == 0 { break }
+                    index += Int((next - addr - 1) / UInt64(table.entrySize))
+                    continue
+                }
                 let value = deviceEntry(id, index)
                 guard value[0] & 1 == 1 || (table.kind == .root && value[1] & 1 == 1) else { continue }
                 var children: [Int] = []

@@ -189,6 +189,27 @@ public struct BinaryTraceWriter {
 /// checks as the text parser. Works on the bytes in one buffer; an event
 /// allocates nothing.
 final class BinaryDecoder {
+    /// The decoder's state, a struct: one exclusivity check per event
+    /// instead of one per field a class would cost.
+    private var core: BinaryDecoderCore
+
+    init(name: String, source: any ByteSource, head: UnsafeRawBufferPointer, atEnd: Bool) throws(TraceError) {
+        core = BinaryDecoderCore(name: name, source: source, head: head, atEnd: atEnd)
+        // Fully initialized: when this throws, deinit still frees the core.
+        try core.readHeader()
+    }
+
+    deinit { core.release() }
+
+    var symbols: SymbolTable { core.symbols }
+    var records: UInt64 { core.records }
+    var dataBytes: UInt64 { core.dataBytes }
+    var fileBytes: UInt64 { core.fileBytes }
+
+    @inline(__always) func next() throws(TraceError) -> TraceEvent? { try core.next() }
+}
+
+struct BinaryDecoderCore {
     let fileName: String
     private(set) var symbols = SymbolTable()
     /// Events decoded so far; an event's `line` is its ordinal.
@@ -211,13 +232,11 @@ final class BinaryDecoder {
     /// table name: non-empty, no blanks); bit 1, usable as `mark` text (no
     /// trailing blank).
     private var usable: [UInt8] = [3]
-    private var closed = false
-
     static let chunkSize = 1 << 18
 
     /// Takes over `source`, whose first bytes (`head`, the header included)
     /// the caller already read.
-    init(name: String, source: any ByteSource, head: UnsafeRawBufferPointer, atEnd: Bool) throws(TraceError) {
+    init(name: String, source: any ByteSource, head: UnsafeRawBufferPointer, atEnd: Bool) {
         fileName = name
         self.source = source
         buffer = .allocate(byteCount: Self.chunkSize + BinaryTraceFormat.maxRecordSize, alignment: 16)
@@ -225,6 +244,10 @@ final class BinaryDecoder {
         end = head.count
         dataBytes = UInt64(head.count)
         self.atEnd = atEnd
+    }
+
+    /// Checks the version and flags.
+    mutating func readHeader() throws(TraceError) {
         while end < BinaryTraceFormat.headerSize && !self.atEnd { try fill() }
         guard end >= BinaryTraceFormat.headerSize else {
             throw error(at: UInt64(end), "truncated binary trace header", found: "end of file")
@@ -240,15 +263,10 @@ final class BinaryDecoder {
         start = BinaryTraceFormat.headerSize
     }
 
-    deinit {
-        close()
-        buffer.deallocate()
-    }
-
-    func close() {
-        guard !closed else { return }
-        closed = true
+    /// Closes the source and frees the buffer; called once.
+    mutating func release() {
         source.close()
+        buffer.deallocate()
     }
 
     private func error(at offset: UInt64, _ message: String, found: String? = nil) -> TraceError {
@@ -256,7 +274,7 @@ final class BinaryDecoder {
     }
 
     /// Reads once more from the source, after moving what is left to the front.
-    private func fill() throws(TraceError) {
+    private mutating func fill() throws(TraceError) {
         if start > 0 {
             let left = end - start
             if left > 0 { memmove(buffer.baseAddress!, buffer.baseAddress! + start, left) }
@@ -274,7 +292,7 @@ final class BinaryDecoder {
     }
 
     /// The next event, or nil at the end of the data.
-    func next() throws(TraceError) -> TraceEvent? {
+    mutating func next() throws(TraceError) -> TraceEvent? {
         while true {
             while end - start < BinaryTraceFormat.maxRecordSize && !atEnd { try fill() }
             if start == end { return nil }
@@ -309,7 +327,7 @@ final class BinaryDecoder {
         return recordError(c, "number wider than 64 bits in \(what)")
     }
 
-    private func defineString(_ c: inout Cursor) throws(TraceError) {
+    private mutating func defineString(_ c: inout Cursor) throws(TraceError) {
         let length = c.varint()
         try checkCursor(c, "a string definition")
         guard length <= UInt64(BinaryTraceFormat.maxStringLength) else {
@@ -354,7 +372,7 @@ final class BinaryDecoder {
         return symbolOf[Int(n)]
     }
 
-    private func decodeEvent(_ tag: UInt8, _ c: inout Cursor) throws(TraceError) -> TraceEvent {
+    private mutating func decodeEvent(_ tag: UInt8, _ c: inout Cursor) throws(TraceError) -> TraceEvent {
         guard let kind = EventKind(rawValue: tag & 0x0f) else {
             throw recordError(c, "unknown record tag", found: "byte 0x\(String(tag, radix: 16))")
         }

@@ -1,0 +1,137 @@
+import Checks
+import Foundation
+import Replay
+import Testing
+import TraceFormat
+
+/// Reads `text` to its end; the error, if reading stops.
+func readError(_ text: String) -> TraceError? {
+    readError(bytes: Array(text.utf8))
+}
+
+func readError(bytes: [UInt8]) -> TraceError? {
+    do {
+        let reader = try TraceReader(bytes: bytes, name: "t.trace")
+        while try reader.next() != nil {}
+        return nil
+    } catch {
+        return error
+    }
+}
+
+/// Replays `text` with a replayer set up by `configure`; the error, if any.
+func replayError(_ text: String, _ configure: (inout Replayer) -> Void = { _ in }) -> TraceError? {
+    do {
+        let reader = try TraceReader(text: text, name: "t.trace")
+        var replay = Replayer(fileName: "t.trace")
+        configure(&replay)
+        while let event = try reader.next() { _ = try replay.apply(event, symbols: reader.symbols) }
+        return nil
+    } catch {
+        return error
+    }
+}
+
+/// A zstd frame made by hand: no content size, a window of 2^`windowLog`
+/// bytes, one raw block holding `payload`.
+func handMadeFrame(windowLog: Int, payload: [UInt8]) -> [UInt8] {
+    let header: [UInt8] = [0x28, 0xb5, 0x2f, 0xfd, 0x00, UInt8((windowLog - 10) << 3)]
+    let block = payload.count << 3 | 1
+    return header + [UInt8(block & 0xff), UInt8(block >> 8 & 0xff), UInt8(block >> 16 & 0xff)] + payload
+}
+
+@Suite("Limits: past each one, a clear error naming the line (or a finding that says so)")
+struct LimitsTests {
+    @Test func aLineOfTheLongestLengthReadsAndOneByteMoreStops() throws {
+        let longest = "mark text=" + String(repeating: "a", count: TraceLimits.maxLineLength - 10)
+        #expect(readError(longest + "\n") == nil)
+        let error = try #require(readError("wait\n" + longest + "a\n"))
+        #expect(error.line == 2)
+        #expect(error.column == TraceLimits.maxLineLength + 1)
+        #expect(error.message == "line longer than 16384 bytes")
+    }
+
+    @Test func aLineWithoutEndStopsAtTheLimitNotAtTheEndOfTheFile() throws {
+        let error = try #require(readError(bytes: Array("mark text=".utf8) + Array(repeating: 0x62, count: 1 << 20)))
+        #expect(error.location == .line(1, column: 16385))
+    }
+
+    @Test func keysPerLineAreBoundedAndNoKindCanReachTheBound() throws {
+        // Each key may appear once and no kind has 32 keys: a 33rd key is
+        // always a repeat (or unknown), caught at its own column.
+        #expect(TraceLimits.maxKeysPerLine == 32)
+        let line = "wait " + (0..<33).map { "t=\($0)" }.joined(separator: " ")
+        let error = try #require(readError(line + "\n"))
+        #expect(error.location == .line(1, column: 10))
+        #expect(error.message == "key `t` given twice")
+    }
+
+    @Test(arguments: ["0", "1048577", "9223372036854775808", "0xffffffffffffffff"])
+    func aDeclaredTableSizeOutsideOneToTheLimitStops(_ count: String) throws {
+        let error = try #require(readError("table addr=0x1000 kind=generic count=\(count) entry=8 fetch=8 present-bit=0\n"))
+        #expect(error.location == .line(1, column: 38))
+        #expect(error.message == "count must be 1 to 1048576")
+        #expect(error.found == "count=\(count)")
+        #expect(readError("table addr=0x1000 kind=generic count=1048576 entry=8 fetch=8 present-bit=0\n") == nil)
+    }
+
+    @Test func theUnitsOfATraceAreBounded() throws {
+        let units = (0..<TraceLimits.maxUnits).map { "iommu id=u\($0)\n" }.joined()
+        #expect(replayError(units) == nil)
+        let error = try #require(replayError(units + "iommu id=one-more\n"))
+        #expect(error.location == .line(UInt64(TraceLimits.maxUnits + 1), column: 1))
+        #expect(error.message == "more than 1024 units")
+    }
+
+    @Test func entriesTrackedAreBounded() throws {
+        #expect(Replayer.maxEntries == 4_000_000)
+        let text = "table addr=0x10000 kind=pasid sid=00:02.0 pasid-base=0\n"
+            + (0..<11).map { "store addr=\(hex(0x10000 + $0 * 64)) size=8 value=1\n" }.joined()
+        #expect(replayError(text) { $0.entryLimit = 11 } == nil)
+        let error = try #require(replayError(text) { $0.entryLimit = 10 })
+        #expect(error.location == .line(12, column: 1))
+        #expect(error.message == "more than 10 table entries touched")
+    }
+
+    @Test func tablesReachableAtOnceAreBounded() throws {
+        #expect(Replayer.maxTables == 1_000_000)
+        let text = (0..<5).map { "table addr=\(hex(0x10000 + $0 * 0x1000)) kind=pasid sid=\($0) pasid-base=0\n" }.joined()
+        #expect(replayError(text) { $0.tableLimit = 5 } == nil)
+        let error = try #require(replayError(text) { $0.tableLimit = 4 })
+        #expect(error.location == .line(5, column: 1))
+        #expect(error.message == "more than 4 tables reachable at once")
+    }
+
+    @Test func oneFetchOrFlushTouchesABoundedNumberOfEntries() throws {
+        let table = "table addr=0x0 kind=generic count=1048576 entry=1 fetch=1 present-bit=0\n"
+        #expect(replayError(table + "fetch addr=0x0 size=4096\nflush addr=0x1000 size=4096\n") == nil)
+        for kind in ["fetch", "flush"] {
+            let error = try #require(replayError(table + "wait\n\(kind) addr=0x0 size=1048576\n"))
+            #expect(error.location == .line(3, column: 1))
+            #expect(error.message == "one \(kind) touches more than 4096 table entries")
+        }
+    }
+
+    @Test func pastTheEnumerationBoundAFindingSaysSo() throws {
+        func findings(stores: Int) throws -> [Finding] {
+            let text = "table addr=0x10000 kind=pasid sid=00:02.0 pasid-base=0\n"
+                + (1...stores).map { "store addr=0x10048 size=8 value=\($0)\n" }.joined()
+                + "store addr=0x10040 size=8 value=0x41\n"
+            return try Analysis.run(TraceReader(text: text), options: AnalysisOptions(memoryModel: .weak)).findings
+        }
+        let within = try findings(stores: 10)
+        #expect(within.map(\.rule) == [.missingBarrier])
+        #expect(within[0].boundReached == nil)
+        let past = try findings(stores: 14)
+        #expect(past.map(\.rule) == [.missingBarrier])
+        #expect(past[0].boundReached == true)
+    }
+
+    @Test(arguments: [26, 27, 31])
+    func aZstdFrameAskingForAWindowOverTwoToThe25StopsWithoutAllocatingIt(_ windowLog: Int) throws {
+        let error = try #require(readError(bytes: handMadeFrame(windowLog: windowLog, payload: Array("wait\n".utf8))))
+        #expect(error.message.hasPrefix("corrupt zstd data at byte "))
+        #expect(error.message.hasSuffix(": Frame requires too much memory for decoding"))
+        #expect(readError(bytes: handMadeFrame(windowLog: 25, payload: Array("wait\n".utf8))) == nil)
+    }
+}
