@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# The speed-and-scale benchmark of issue 6. In one run, on the same
+# generated 20-million-event trace (zstd-compressed text, and its binary
+# form made by `hitless convert`), times RUNS runs (default 3) of each
+# command and prints medians of wall time, events per second, the ratios the
+# issue asks for and peak resident memory (/usr/bin/time -f %M). Then the
+# same for a 2-million-event trace, for linearity and memory at both sizes.
+# CPU time (user + system, children included) is printed beside the wall
+# time: on a loaded machine the wall clock measures the neighbours too.
+#
+#   Benchmarks/run.sh                          # 20M and 2M events, 3 runs
+#   EVENTS=2000000 SMALL=200000 Benchmarks/run.sh
+#   SCRATCH=.build-e-release SKIP_BUILD=1 Benchmarks/run.sh
+#
+# Traces are generated once and kept in $BENCH_OUT (default bench-out/,
+# ignored by git). Needs the zstd CLI (installed with apt-get when missing)
+# and GNU time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+EVENTS=${EVENTS:-20000000}
+SMALL=${SMALL:-$((EVENTS / 10))}
+RUNS=${RUNS:-3}
+OUT=${BENCH_OUT:-bench-out}
+SCRATCH=${SCRATCH:-.build-release}
+mkdir -p "$OUT"
+
+if ! command -v zstd > /dev/null; then
+    echo "installing zstd ..." >&2
+    apt-get install -y zstd > /dev/null || sudo apt-get install -y zstd > /dev/null
+fi
+[ -x /usr/bin/time ] || { echo "needs GNU time (/usr/bin/time): apt-get install -y time" >&2; exit 2; }
+
+# SKIP_BUILD=1 uses the binary already in $SCRATCH.
+[ -n "${SKIP_BUILD:-}" ] || swift build -c release --scratch-path "$SCRATCH" --product hitless >&2
+BIN=$SCRATCH/release/hitless
+
+# trace N: the text .zst of N events (generated once), and its binary .htb.zst.
+trace() {
+    local n=$1 name
+    if [ "$n" = "$EVENTS" ] && [ "$EVENTS" = 20000000 ]; then name=trace; else name=trace-$n; fi
+    if [ ! -s "$OUT/$name.zst" ]; then
+        echo "generating $OUT/$name.zst ..." >&2
+        "$BIN" generate --events "$n" --seed 1 -o "$OUT/$name.zst" >&2
+    fi
+    if [ ! -s "$OUT/$name.htb.zst" ] || [ "$OUT/$name.htb.zst" -ot "$OUT/$name.zst" ]; then
+        echo "converting to $OUT/$name.htb.zst ..." >&2
+        "$BIN" convert "$OUT/$name.zst" "$OUT/$name.htb.zst" >&2
+    fi
+    echo "$OUT/$name"
+}
+
+TIMES=$(mktemp)
+trap 'rm -f "$TIMES"' EXIT
+
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# run NAME COMMAND: RUNS runs of `sh -c COMMAND`; prints "median_wall median_cpu max_rss_kib".
+# Exit status 1 (findings) is success here; 2 or more stops the benchmark.
+run() {
+    local name=$1 cmd=$2 walls=() cpus=() rss=0 status
+    for _ in $(seq "$RUNS"); do
+        status=0
+        /usr/bin/time -f "%e %U %S %M" -o "$TIMES" sh -c "$cmd" > /dev/null || status=$?
+        if [ "$status" -gt 1 ]; then echo "$name failed (exit $status): $cmd" >&2; exit 1; fi
+        read -r e u s m < <(tail -n 1 "$TIMES")
+        walls+=("$e")
+        cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')")
+        (( m > rss )) && rss=$m
+        echo "  $name: ${e} s wall, ${u} s user ${s} s sys, ${m} KiB" >&2
+    done
+    echo "$(median "${walls[@]}") $(median "${cpus[@]}") $rss"
+}
+
+BIG=$(trace "$EVENTS")
+LITTLE=$(trace "$SMALL")
+echo "traces: $BIG.zst ($(du -h "$BIG.zst" | cut -f1)), $BIG.htb.zst ($(du -h "$BIG.htb.zst" | cut -f1)); $RUNS runs each; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+
+RESULTS=$(mktemp)
+trap 'rm -f "$TIMES" "$RESULTS"' EXIT
+# measure KEY EVENTS NAME COMMAND
+measure() {
+    local key=$1 n=$2 name=$3 cmd=$4 wall cpu rss
+    read -r wall cpu rss < <(run "$name" "$cmd")
+    echo "$key $n $wall $cpu $rss $name" >> "$RESULTS"
+}
+
+measure zdc "$EVENTS" "zstd -dc (text)" "zstd -dc '$BIG.zst' > /dev/null"
+measure wcl "$EVENTS" "zstdcat | wc -l (text)" "zstdcat '$BIG.zst' | wc -l"
+measure stats "$EVENTS" "hitless stats (text)" "'$BIN' stats '$BIG.zst'"
+measure tso "$EVENTS" "hitless analyze (text, tso)" "'$BIN' analyze '$BIG.zst'"
+measure weak "$EVENTS" "hitless analyze --memory-model weak (text)" "'$BIN' analyze --memory-model weak '$BIG.zst'"
+measure bzdc "$EVENTS" "zstd -dc (binary)" "zstd -dc '$BIG.htb.zst' > /dev/null"
+measure bstats "$EVENTS" "hitless stats (binary)" "'$BIN' stats '$BIG.htb.zst'"
+measure btso "$EVENTS" "hitless analyze (binary, tso)" "'$BIN' analyze '$BIG.htb.zst'"
+measure stso "$SMALL" "hitless analyze (text, tso, small)" "'$BIN' analyze '$LITTLE.zst'"
+measure sbtso "$SMALL" "hitless analyze (binary, tso, small)" "'$BIN' analyze '$LITTLE.htb.zst'"
+
+awk '
+{ key[NR] = $1; n[$1] = $2; wall[$1] = $3; cpu[$1] = $4; rss[$1] = $5; name = $6; for (i = 7; i <= NF; i++) name = name " " $i; label[$1] = name }
+END {
+    printf "%-42s %9s %8s %8s %11s %11s %7s %7s %8s\n", "command (medians)", "events", "wall s", "CPU s", "events/s", "ev/CPU-s", "ratio", "CPU", "peak MiB"
+    for (i = 1; i <= NR; i++) {
+        k = key[i]
+        base = (k == "bzdc" || k == "btso" || k == "bstats") ? "bzdc" : "wcl"
+        small = (k == "stso" || k == "sbtso")
+        ratio = small ? "" : sprintf("%.2f", wall[k] / wall[base])
+        cratio = small ? "" : sprintf("%.2f", cpu[k] / cpu[base])
+        printf "%-42s %9d %8.2f %8.2f %9.2f M %9.2f M %7s %7s %8.1f\n", label[k], n[k], wall[k], cpu[k], n[k] / wall[k] / 1e6, n[k] / cpu[k] / 1e6, ratio, cratio, rss[k] / 1024
+    }
+    printf "\nratios (wall, and CPU in parentheses): text to zstdcat | wc -l, binary to zstd -dc of the binary file\n"
+    printf "analyze (text, tso) / zstdcat | wc -l:  %6.2f (%.2f)   goal: at most 2.0\n", wall["tso"] / wall["wcl"], cpu["tso"] / cpu["wcl"]
+    printf "analyze (binary) / zstd -dc (binary):   %6.2f (%.2f)   goal: at most 1.2\n", wall["btso"] / wall["bzdc"], cpu["btso"] / cpu["bzdc"]
+    printf "linearity, text, %d / %d events:   time x%.2f (CPU x%.2f)   goal: at most x%.1f\n", n["tso"], n["stso"], wall["tso"] / wall["stso"], cpu["tso"] / cpu["stso"], 1.05 * n["tso"] / n["stso"]
+    printf "linearity, binary, %d / %d events: time x%.2f (CPU x%.2f)\n", n["btso"], n["sbtso"], wall["btso"] / wall["sbtso"], cpu["btso"] / cpu["sbtso"]
+    printf "peak memory of analyze: text %.1f MiB (%d events), %.1f MiB (%d); binary %.1f MiB, %.1f MiB   goal: at most 64\n", rss["tso"] / 1024, n["tso"], rss["stso"] / 1024, n["stso"], rss["btso"] / 1024, rss["sbtso"] / 1024
+}' "$RESULTS"
