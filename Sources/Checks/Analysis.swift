@@ -59,6 +59,9 @@ public struct Analysis {
     var fenceGeneration: [UInt32: Int] = [:]
     /// Recent barriers that do not order stores for a device, per CPU.
     var weakBarriers: [UInt32: [EventRef]] = [:]
+    /// Entries whose current weak-model epoch is on each CPU, so that a
+    /// device write barrier closes (and frees) them at once.
+    var openEpochs: [UInt32: Set<Int>] = [:]
     /// Entries with something pending on each unit (an open update of a live
     /// entry, a handshake, an obligation, unflushed stores), so that an
     /// invalidation or a wait visits only them.
@@ -131,6 +134,7 @@ public struct Analysis {
         case .fence(let kind):
             if kind.ordersDeviceStores {
                 fenceGeneration[event.cpu, default: 0] += 1
+                closeEpochs(cpu: event.cpu, replay)
             } else if kind.isWriteBarrier && options.memoryModel == .weak {
                 // Taken out and put back so the array is never copied.
                 var recent = weakBarriers.removeValue(forKey: event.cpu) ?? []
@@ -190,7 +194,7 @@ public struct Analysis {
     public mutating func finish(replay: Replayer, symbols: SymbolTable) -> [Finding] {
         for e in tracks.indices where tracks[e].known {
             if tracks[e].open != nil { endUpdate(e, new: tracks[e].device, replay) }
-            closeEpoch(e)
+            closeEpoch(e, replay)
             analyzePendingEpochs(e, replay, force: true)
             closeObservation(e)
             analyzePendingObservations(e, replay, force: true)

@@ -12,22 +12,36 @@ extension Analysis {
         let cpu = change.ref.event.cpu
         let generation = fenceGeneration[cpu] ?? 0
         if let epoch = tracks[e].epoch, epoch.cpu != cpu || epoch.generation != generation {
-            closeEpoch(e)
+            closeEpoch(e, replay)
             analyzePendingEpochs(e, replay, force: false)
         }
         if tracks[e].epoch == nil {
             tracks[e].epoch = Epoch(cpu: cpu, generation: generation, base: change.before)
+            openEpochs[cpu, default: []].insert(e)
         }
         if tracks[e].epoch!.changes.count < Self.maxChangesPerUpdate { tracks[e].epoch!.changes.append(change) }
     }
 
+    /// A device write barrier on `cpu` ends the epochs of every entry its
+    /// stores are in.
+    mutating func closeEpochs(cpu: UInt32, _ replay: Replayer) {
+        guard let entries = openEpochs.removeValue(forKey: cpu) else { return }
+        for e in entries.sorted() {
+            closeEpoch(e, replay)
+            analyzePendingEpochs(e, replay, force: false)
+        }
+    }
+
     /// Ends the entry's current epoch; it waits for its updates to end.
-    mutating func closeEpoch(_ e: Int) {
+    mutating func closeEpoch(_ e: Int, _ replay: Replayer) {
         guard let epoch = tracks[e].epoch else { return }
         tracks[e].epoch = nil
+        openEpochs[epoch.cpu]?.remove(e)
         // One store cannot be reordered with itself, and stores on top of a
         // non-present value that never set Present expose nothing present.
         guard epoch.changes.count > 1 else { return }
+        let shape = EntryShape(replay.entries[e])
+        guard shape.isPresent(epoch.base) || epoch.changes.contains(where: { shape.isPresent($0.after) }) else { return }
         if tracks[e].pendingEpochs.count == Self.maxPendingPerEntry { tracks[e].pendingEpochs.removeFirst() }
         tracks[e].pendingEpochs.append(epoch)
     }
