@@ -26,6 +26,20 @@ extension Replayer {
                                    afterBatch: ((_ events: Int, _ fileBytes: UInt64) -> Void)? = nil,
                                    _ body: (ReplayStep, inout Replayer) throws(TraceError) -> Void) throws(TraceError) -> Replayer {
         var replay = Replayer(fileName: reader.fileName, keepHistory: keepHistory)
+        try pipelined(reader, afterBatch: { fileBytes in afterBatch?(replay.eventCount, fileBytes) }) {
+            (event, symbols) throws(TraceError) in
+            let step = try replay.apply(event, symbols: symbols)
+            try body(step, &replay)
+        }
+        return replay
+    }
+
+    /// Calls `body` with every event of `reader`, in order, and the names it
+    /// may refer to, while a second thread parses the batches that follow;
+    /// `afterBatch` hears the file bytes read after each batch. The first
+    /// malformed event stops the run after every event before it.
+    static func pipelined(_ reader: TraceReader, afterBatch: ((_ fileBytes: UInt64) -> Void)? = nil,
+                          _ body: (TraceEvent, SymbolTable) throws(TraceError) -> Void) throws(TraceError) {
         let pipe = EventPipe(reader)
         let parser = Thread { pipe.produce() }
         parser.stackSize = 1 << 20
@@ -33,14 +47,14 @@ extension Replayer {
         defer { pipe.cancel() }
         while let batch = pipe.take() {
             for i in batch.events.indices {
-                let step = try replay.apply(batch.events[i], symbols: batch.symbols)
-                try body(step, &replay)
+                // The names (a copy of several arrays) only for events that
+                // refer to some.
+                try body(batch.events[i], batch.events[i].kind.namesNothing ? noSymbols : batch.symbols)
             }
             let fileBytes = batch.fileBytes
             pipe.recycle(batch.events)
-            afterBatch?(replay.eventCount, fileBytes)
+            afterBatch?(fileBytes)
         }
         if let error = pipe.failure { throw error }
-        return replay
     }
 }

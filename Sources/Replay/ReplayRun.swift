@@ -14,39 +14,16 @@ extension Replayer {
                            pipelined: Bool = true) throws(TraceError) -> Replayer {
         var replay = Replayer(fileName: reader.fileName, keepHistory: keepHistory)
         if pipelined && stopAfter == nil {
-            try replay.runPipelined(reader)
+            // No step is built: nothing but the replayer looks at the events.
+            try Self.pipelined(reader) { (event, symbols) throws(TraceError) in try replay.applyEvent(event, symbols) }
             return replay
         }
         while replay.eventCount != stopAfter, let event = try reader.next() {
-            // No step is built, and the reader's symbol table (a copy of
-            // several arrays) is taken only for events that name something.
-            if event.kind.namesNothing {
-                try replay.applyEvent(event, noSymbols)
-            } else {
-                try replay.applyEvent(event, reader.symbols)
-            }
+            // The reader's symbol table (a copy of several arrays) is taken
+            // only for events that name something.
+            try replay.applyEvent(event, event.kind.namesNothing ? noSymbols : reader.symbols)
         }
         return replay
-    }
-
-    private mutating func runPipelined(_ reader: TraceReader) throws(TraceError) {
-        let pipe = EventPipe(reader)
-        let parser = Thread { pipe.produce() }
-        parser.stackSize = 1 << 20
-        parser.start()
-        defer { pipe.cancel() }
-        while let batch = pipe.take() {
-            for i in batch.events.indices {
-                let kind = batch.events[i].kind
-                if kind.namesNothing {
-                    try applyEvent(batch.events[i], noSymbols)
-                } else {
-                    try applyEvent(batch.events[i], batch.symbols)
-                }
-            }
-            pipe.recycle(batch.events)
-        }
-        if let error = pipe.failure { throw error }
     }
 }
 
