@@ -491,7 +491,14 @@ struct LineParser {
         if symbols.count >= TraceLimits.maxSymbols {
             throw valueError(key, line, n, "more than \(TraceLimits.maxSymbols) distinct names and sites in one trace")
         }
-        return symbols.intern(bytes: value(key, line))
+        let bytes = value(key, line)
+        // A control character could not be written back as it was read (a
+        // trailing CR is a line end): names are printable text.
+        if let bad = bytes.firstIndex(where: { ($0 < 0x20 && $0 != ASCII.tab) || $0 == 0x7f }) {
+            throw error(n, valueStart[key.rawValue] + bad, "control character in `\(key.name)=`",
+                        found: "byte 0x" + String(bytes[bad], radix: 16))
+        }
+        return symbols.intern(bytes: bytes)
     }
 
     // MARK: - Errors

@@ -147,6 +147,10 @@ public enum QISubmit {
         do { decoded = try decode(words[0], words[1], words[2], words[3]) } catch {
             throw parser.error(number, tokens[2].0, error.message, found: token(2).text)
         }
+        if let bad = unitName.firstIndex(where: { $0 < 0x20 || $0 == 0x7f }) {
+            throw parser.error(number, tokens[1].0 + bad, "control character in the unit name of a qi_submit line",
+                               found: "byte 0x" + String(unitName[bad], radix: 16))
+        }
         let unit = parser.symbols.intern(bytes: unitName)
         switch decoded {
         case .inval(let inv): return (.inval(inv), unit)

@@ -1,0 +1,21 @@
+import Testing
+@testable import TraceFormat
+
+/// Names with control characters could not be written back as they were
+/// read (found by the reader fuzz target: a round trip changed the trace).
+@Suite("Control characters in names")
+struct ControlCharacterTests {
+    @Test func aControlCharacterInASiteIsAnError() throws {
+        #expect(throws: TraceError.self) { try TraceReader(text: "wait at=pasid.c\u{1}:4\n").readAll() }
+    }
+
+    @Test func aControlCharacterInAQISubmitUnitNameIsAnError() throws {
+        do {
+            _ = try TraceReader(text: "  insmod-1234 [002] d..1. 512.000130: qi_submit: pc_inv dm\u{1}ar0: 0x100050017 0x0 0x0 0x0\n").readAll()
+            Issue.record("read without error")
+        } catch {
+            #expect(error.message == "control character in the unit name of a qi_submit line")
+            #expect(error.line == 1)
+        }
+    }
+}
