@@ -40,28 +40,19 @@ struct ConvertCommand: ParsableCommand {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(1 << 17)
         var events: UInt64 = 0
-        if target == .binary {
-            var writer = BinaryTraceWriter()
-            buffer.append(contentsOf: BinaryTraceFormat.header)
-            while let event = try reader.next() {
-                writer.append(event, symbols: reader.symbols, to: &buffer)
-                events += 1
-                if buffer.count >= 1 << 16 {
-                    try file.write(bytes: buffer)
-                    buffer.removeAll(keepingCapacity: true)
-                    if progress.isEnabled { progress.show(bytes: reader.fileBytes, events: events) }
-                }
-            }
-        } else {
-            buffer.append(contentsOf: TraceWriter.header.utf8)
-            while let event = try reader.next() {
+        var binary = BinaryTraceWriter()
+        buffer.append(contentsOf: target == .binary ? BinaryTraceFormat.header : Array(TraceWriter.header.utf8))
+        while let event = try reader.next() {
+            if target == .binary {
+                binary.append(event, symbols: reader.symbols, to: &buffer)
+            } else {
                 TraceWriter.append(event, symbols: reader.symbols, to: &buffer)
-                events += 1
-                if buffer.count >= 1 << 16 {
-                    try file.write(bytes: buffer)
-                    buffer.removeAll(keepingCapacity: true)
-                    if progress.isEnabled { progress.show(bytes: reader.fileBytes, events: events) }
-                }
+            }
+            events += 1
+            if buffer.count >= 1 << 16 {
+                try file.write(bytes: buffer)
+                buffer.removeAll(keepingCapacity: true)
+                if progress.isEnabled { progress.show(bytes: reader.fileBytes, events: events) }
             }
         }
         try file.write(bytes: buffer)
