@@ -11,16 +11,18 @@ import CZstd
 /// zstd decompressor.
 ///
 /// A source fills caller-owned buffers, so that reading a trace of any length
-/// takes a fixed amount of memory.
-protocol ByteSource {
+/// takes a fixed amount of memory. Sources are classes: each owns a file
+/// descriptor or a decompression context exactly once, however many
+/// references to it are passed around, and frees it when closed or released.
+protocol ByteSource: AnyObject {
     /// The file's name as the user gave it, for errors.
     var name: String { get }
     /// Reads up to `buffer.count` bytes; returns 0 only at the end.
-    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(TraceError) -> Int
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(TraceError) -> Int
     /// Bytes taken from the underlying file so far.
     var bytesRead: UInt64 { get }
     /// Releases what the source holds. Safe to call twice.
-    mutating func close()
+    func close()
 }
 
 /// The four bytes every zstd frame starts with (RFC 8878, 3.1.1).
@@ -38,7 +40,7 @@ func startsZstdData(_ head: some Collection<UInt8>) -> Bool {
 
 /// Reads a file descriptor with read(2). Opens read-only: reading a trace
 /// never changes it.
-struct FileSource: ByteSource {
+final class FileSource: ByteSource {
     let name: String
     private var fd: Int32
     private let ownsDescriptor: Bool
@@ -69,7 +71,7 @@ struct FileSource: ByteSource {
 
     /// Reads the first bytes so the caller can sniff the format; they are
     /// returned again by the next reads.
-    mutating func peek(_ count: Int) throws(TraceError) -> [UInt8] {
+    func peek(_ count: Int) throws(TraceError) -> [UInt8] {
         var head = [UInt8](repeating: 0, count: count)
         var filled = 0
         while filled < count {
@@ -85,7 +87,7 @@ struct FileSource: ByteSource {
         return head
     }
 
-    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(TraceError) -> Int {
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(TraceError) -> Int {
         if !pushback.isEmpty {
             let n = min(buffer.count, pushback.count)
             pushback.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) }
@@ -100,7 +102,7 @@ struct FileSource: ByteSource {
         }
     }
 
-    private mutating func rawRead(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+    private func rawRead(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
         if n > 0 { bytesRead += UInt64(n) }
         return n
@@ -111,15 +113,17 @@ struct FileSource: ByteSource {
                    message: "read failed at byte \(bytesRead): \(String(cString: strerror(errno)))")
     }
 
-    mutating func close() {
+    func close() {
         if ownsDescriptor && fd >= 0 { _ = Glibc.close(fd) }
         fd = -1
     }
+
+    deinit { close() }
 }
 
 /// Decompresses zstd data (one or more frames, skippable frames included)
 /// from another source as it is read.
-struct ZstdSource: ByteSource {
+final class ZstdSource: ByteSource {
     /// The largest window a frame may ask for: 2^25 bytes (32 MiB). zstd's
     /// levels up to 19 use at most 2^23; only `--ultra`/`--long` go beyond,
     /// and a small hostile file must not make the reader allocate gigabytes.
@@ -150,7 +154,7 @@ struct ZstdSource: ByteSource {
         inputBuffer = .allocate(byteCount: ZSTD_DStreamInSize(), alignment: 16)
     }
 
-    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(TraceError) -> Int {
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(TraceError) -> Int {
         while true {
             if inputStart == inputEnd && !inputExhausted {
                 let n = try input.read(into: inputBuffer)
@@ -190,11 +194,13 @@ struct ZstdSource: ByteSource {
         }
     }
 
-    mutating func close() {
+    func close() {
         guard !closed else { return }
         closed = true
         ZSTD_freeDCtx(context)
         inputBuffer.deallocate()
         input.close()
     }
+
+    deinit { close() }
 }

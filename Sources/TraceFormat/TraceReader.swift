@@ -59,7 +59,7 @@ public final class TraceReader {
 
     /// Opens a trace file, or standard input for `-`.
     public convenience init(path: String) throws(TraceError) {
-        var file = try FileSource(path: path)
+        let file = try FileSource(path: path)
         let head = try file.peek(4)
         if startsZstdData(head) {
             try self.init(name: path, source: try ZstdSource(input: file), compressed: true)
@@ -227,7 +227,7 @@ public final class TraceReader {
 }
 
 /// Bytes held in memory, served as a ``ByteSource``.
-struct MemorySource: ByteSource {
+final class MemorySource: ByteSource {
     let bytes: [UInt8]
     let name: String
     private var offset = 0
@@ -239,7 +239,7 @@ struct MemorySource: ByteSource {
 
     var bytesRead: UInt64 { UInt64(offset) }
 
-    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(TraceError) -> Int {
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(TraceError) -> Int {
         let n = min(buffer.count, bytes.count - offset)
         if n > 0 {
             bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n) }
@@ -248,5 +248,5 @@ struct MemorySource: ByteSource {
         return n
     }
 
-    mutating func close() {}
+    func close() {}
 }

@@ -103,6 +103,17 @@ struct BinaryFormatTests {
         #expect(e.location == .byteOffset(21))
     }
 
+    /// Found by the reader fuzz target: a zstd frame holding a binary header
+    /// of an unknown version freed the decompression context twice (once by
+    /// the binary decoder given the source, once by the reader).
+    @Test func aBadBinaryHeaderInsideZstdIsAnErrorAndFreesOnce() throws {
+        let crash: [UInt8] = [0x28, 0xb5, 0x2f, 0xfd, 0x04, 0x58, 0xa9, 0x00, 0x00, 0x89, 0x48, 0x54, 0x42,
+                              0x0d, 0x0a, 0x1a, 0x0a, 0x68, 0x69, 0x74, 0x6c, 0x74, 0x0a, 0x86]
+        let e = try #require(readError(bytes: crash))
+        #expect(e.location == .byteOffset(8))
+        #expect(e.message.contains("unsupported binary trace version"))
+    }
+
     @Test func everyTruncationIsAnErrorOrACleanShorterRead() throws {
         var generator = TraceGenerator(seed: 5)
         let events = generator.trace(events: 40)

@@ -102,7 +102,7 @@ struct StatisticsTests {
     static func text(of name: String) throws -> String {
         let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: samplePath(name))))
         guard startsZstdData(bytes) else { return String(decoding: bytes, as: UTF8.self) }
-        var source = try ZstdSource(input: MemorySource(bytes: bytes, name: name))
+        let source = try ZstdSource(input: MemorySource(bytes: bytes, name: name))
         defer { source.close() }
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
