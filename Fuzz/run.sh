@@ -11,7 +11,8 @@
 #
 # Environment: FUZZ_BUILD (build directory, default .build-fuzz),
 # FUZZ_OUT (artifacts), FUZZ_JOBS (parallel fuzzing processes, default 1),
-# SWIFTC (default swiftc on PATH).
+# FUZZ_SEED (libFuzzer's -seed; unset, a random one), SWIFTC (default swiftc
+# on PATH).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -76,6 +77,9 @@ dict=()
 [ -f "Fuzz/trace.dict" ] && dict=(-dict=Fuzz/trace.dict)
 args=(-max_total_time="$seconds" -timeout=2 -rss_limit_mb=${FUZZ_RSS_MB:-512} -malloc_limit_mb=64
       -max_len=8192 -print_final_stats=1 -artifact_prefix="$out/$target-" "${dict[@]}")
+if [ -n "${FUZZ_SEED:-}" ]; then
+  args+=(-seed="$FUZZ_SEED")
+fi
 if [ "$jobs" -gt 1 ]; then
   args+=(-jobs="$jobs" -workers="$jobs")
 fi

@@ -347,6 +347,12 @@ struct BinaryDecoderCore {
         for b in text where b == ASCII.newline || b == ASCII.cr {
             throw recordError(c, "a string may not hold a line end")
         }
+        // As in text: a control character could not be written back as it
+        // was read, so no string may hold one.
+        if let bad = text.firstIndex(where: { ($0 < 0x20 && $0 != ASCII.tab) || $0 == 0x7f }) {
+            throw error(at: base + UInt64(c.pos + bad), "control character in a string",
+                        found: "byte 0x" + String(text[bad], radix: 16))
+        }
         for b in text where ASCII.isBlank(b) { blank = true; break }
         guard symbolOf.count < TraceLimits.maxSymbols else {
             throw recordError(c, "more than \(TraceLimits.maxSymbols) distinct names and sites in one trace")

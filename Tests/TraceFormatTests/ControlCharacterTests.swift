@@ -18,4 +18,13 @@ struct ControlCharacterTests {
             #expect(error.line == 1)
         }
     }
+
+    /// Found by the reader fuzz target: a binary `id=` string holding 0x0f
+    /// was written to text that could not be read back.
+    @Test func aControlCharacterInABinaryStringIsAnError() throws {
+        let e = try #require(readError(bytes: BinaryTraceFormat.header + [0x0f, 3, 0x61, 0x0f, 0x62]))
+        #expect(e.message == "control character in a string")
+        #expect(e.location == .byteOffset(13))
+        #expect(e.found == "byte 0xf")
+    }
 }
