@@ -143,6 +143,9 @@ public enum QISubmit {
                                found: printedType)
         }
         let unitName = UnsafeBufferPointer(rebasing: line[tokens[1].0..<(tokens[1].1 - 1)])
+        guard !unitName.isEmpty else {
+            throw parser.error(number, tokens[1].0, "missing unit name in a qi_submit line", found: ":")
+        }
         let decoded: Decoded
         do { decoded = try decode(words[0], words[1], words[2], words[3]) } catch {
             throw parser.error(number, tokens[2].0, error.message, found: token(2).text)

@@ -27,4 +27,13 @@ struct ControlCharacterTests {
         #expect(e.location == .byteOffset(13))
         #expect(e.found == "byte 0xf")
     }
+
+    /// Found by the reader fuzz target: `p_iotlb_inv : ...` gave an empty
+    /// unit name, written as `unit=`, which does not read back.
+    @Test func anEmptyQISubmitUnitNameIsAnError() throws {
+        let line = "  insmod-1234 [002] d..1. 512.000130: qi_submit: p_iotlb_inv : 0x100050026 0x0 0x0 0x0\n"
+        let e = try #require(readError(line))
+        #expect(e.message == "missing unit name in a qi_submit line")
+        #expect(e.location == .line(1, column: 62))
+    }
 }
