@@ -7,11 +7,15 @@ public struct AnalysisOptions: Sendable {
     public var memoryModel: MemoryModel
     /// Which rules to run.
     public var rules: Set<Rule>
+    /// What the replay may hold.
+    public var limits: ReplayLimits
 
-    /// The defaults: `tso`, every rule.
-    public init(memoryModel: MemoryModel = .tso, rules: Set<Rule> = Set(Rule.allCases)) {
+    /// The defaults: `tso`, every rule, the standard limits.
+    public init(memoryModel: MemoryModel = .tso, rules: Set<Rule> = Set(Rule.allCases),
+                limits: ReplayLimits = .standard) {
         self.memoryModel = memoryModel
         self.rules = rules
+        self.limits = limits
     }
 }
 
@@ -83,7 +87,7 @@ public struct Analysis {
         throws(TraceError) -> AnalysisResult {
         var analysis = Analysis(traceName: reader.fileName, options: options)
         var findingsSoFar = 0
-        let replay = try Replayer.forEachStep(reader, afterBatch: progress.map { report in
+        let replay = try Replayer.forEachStep(reader, limits: options.limits, afterBatch: progress.map { report in
             { events, fileBytes in report(events, fileBytes, findingsSoFar) }
         }) { (step, replay) throws(TraceError) in
             try analysis.observe(step, replay: &replay)

@@ -16,6 +16,10 @@ extension Analysis {
             closeObservation(e)
             analyzePendingObservations(e, replay, force: false)
             if shape.isPresent(touch.device) { tracks[e].fetchedPresent = true }
+            // The whole entry read at one point with no update open: a
+            // settled value, never torn. Not kept, so that fetches sweeping
+            // many entries cost no memory per entry.
+            if tracks[e].open == nil && touch.bytes.lowerBound <= 0 && touch.bytes.upperBound >= shape.size { return }
             tracks[e].observation = Observation(value: touch.device & mask, seen: mask, fetches: [ref],
                                                 firstSerial: tracks[e].open?.serial ?? tracks[e].serial + 1,
                                                 lastSerial: serialNow)

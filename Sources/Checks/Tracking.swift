@@ -103,15 +103,17 @@ struct Obligation {
 }
 
 /// What few entries hold at a time, kept out of line so that every track
-/// stays small.
+/// stays small. The large parts are boxed again, so that an entry with only
+/// a weak-model epoch open (every entry a run of stores touches) holds a
+/// few hundred bytes, not the size of every state at once.
 struct RareState {
     var epoch: Epoch?
     var pendingEpochs: [Epoch] = []
-    var observation: Observation?
+    var observation: OutOfLine<Observation>?
     var pendingObservations: [Observation] = []
-    var handshake: Handshake?
-    var obligation: Obligation?
-    var dirty: EventRef?
+    var handshake: OutOfLine<Handshake>?
+    var obligation: OutOfLine<Obligation>?
+    var dirty: OutOfLine<EventRef>?
 
     var isEmpty: Bool {
         epoch == nil && pendingEpochs.isEmpty && observation == nil && pendingObservations.isEmpty
@@ -179,8 +181,8 @@ struct EntryTrack {
     }
     /// The current recorded fetch sequence.
     var observation: Observation? {
-        get { self[rare: \.observation, empty: nil] }
-        set { self[rare: \.observation, empty: nil] = newValue }
+        get { self[rare: \.observation, empty: nil]?.value }
+        set { self[rare: \.observation, empty: nil] = newValue.map(OutOfLine.init) }
     }
     /// Closed fetch sequences waiting for their updates to end.
     var pendingObservations: [Observation] {
@@ -188,15 +190,18 @@ struct EntryTrack {
         set { self[rare: \.pendingObservations, empty: []] = newValue }
     }
     var handshake: Handshake? {
-        get { self[rare: \.handshake, empty: nil] }
-        set { self[rare: \.handshake, empty: nil] = newValue }
+        get { self[rare: \.handshake, empty: nil]?.value }
+        set { self[rare: \.handshake, empty: nil] = newValue.map(OutOfLine.init) }
     }
     var obligation: Obligation? {
-        get { self[rare: \.obligation, empty: nil] }
-        set { self[rare: \.obligation, empty: nil] = newValue }
+        get { self[rare: \.obligation, empty: nil]?.value }
+        set { self[rare: \.obligation, empty: nil] = newValue.map(OutOfLine.init) }
     }
     /// The first store not yet flushed (non-coherent units).
-    var dirty: EventRef? { get { self[rare: \.dirty, empty: nil] } set { self[rare: \.dirty, empty: nil] = newValue } }
+    var dirty: EventRef? {
+        get { self[rare: \.dirty, empty: nil]?.value }
+        set { self[rare: \.dirty, empty: nil] = newValue.map(OutOfLine.init) }
+    }
 
     /// The update a new finding about the current state belongs to.
     var currentSerial: Int { open?.serial ?? max(serial, 1) }

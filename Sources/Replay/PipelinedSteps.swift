@@ -22,10 +22,10 @@ extension Replayer {
     /// }
     /// let findings = analysis.finish(replay: replay, symbols: reader.symbols)
     /// ```
-    public static func forEachStep(_ reader: TraceReader, keepHistory: Bool = false,
+    public static func forEachStep(_ reader: TraceReader, keepHistory: Bool = false, limits: ReplayLimits = .standard,
                                    afterBatch: ((_ events: Int, _ fileBytes: UInt64) -> Void)? = nil,
                                    _ body: (ReplayStep, inout Replayer) throws(TraceError) -> Void) throws(TraceError) -> Replayer {
-        var replay = Replayer(fileName: reader.fileName, keepHistory: keepHistory)
+        var replay = Replayer(fileName: reader.fileName, keepHistory: keepHistory, limits: limits)
         try pipelined(reader, afterBatch: { fileBytes in afterBatch?(replay.eventCount, fileBytes) }) {
             (event, symbols) throws(TraceError) in
             let step = try replay.apply(event, symbols: symbols)

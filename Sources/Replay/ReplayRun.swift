@@ -11,8 +11,8 @@ extension Replayer {
     /// Errors come in trace order either way: the first malformed line stops
     /// the replay after every event before it.
     public static func run(_ reader: TraceReader, stopAfter: Int? = nil, keepHistory: Bool = false,
-                           pipelined: Bool = true) throws(TraceError) -> Replayer {
-        var replay = Replayer(fileName: reader.fileName, keepHistory: keepHistory)
+                           pipelined: Bool = true, limits: ReplayLimits = .standard) throws(TraceError) -> Replayer {
+        var replay = Replayer(fileName: reader.fileName, keepHistory: keepHistory, limits: limits)
         if pipelined && stopAfter == nil {
             // No step is built: nothing but the replayer looks at the events.
             try Self.pipelined(reader) { (event, symbols) throws(TraceError) in try replay.applyEvent(event, symbols) }

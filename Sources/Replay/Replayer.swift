@@ -98,25 +98,39 @@ public struct ReplayStep: Sendable {
 /// A table with no names, for events that name nothing.
 let noSymbols = SymbolTable()
 
+/// What one replay may hold, so that no trace, however hostile, makes it
+/// use unbounded memory. The defaults keep a replay with its checks under
+/// 64 MiB; a trace of a machine with more live entries than that needs
+/// `entries` raised (`--max-entries`).
+public struct ReplayLimits: Sendable, Equatable {
+    /// Most entries tracked (about 400 bytes each with the checks' state).
+    /// The generated 20-million-event benchmark trace tracks 6870.
+    public var entries: Int
+    /// Most tables reachable at once.
+    public var tables: Int
+    /// Most table entries one `fetch` or `flush` may touch: a 4 KiB read of
+    /// 1-byte entries. Without it a 1 MiB fetch over a table of 1-byte
+    /// entries would make a million entry records out of one short line.
+    public var touchesPerEvent: Int
+
+    /// The default limits.
+    public static let standard = ReplayLimits()
+
+    /// Limits; each defaults to the standard one.
+    public init(entries: Int = 65_536, tables: Int = 65_536, touchesPerEvent: Int = 4096) {
+        self.entries = entries
+        self.tables = tables
+        self.touchesPerEvent = touchesPerEvent
+    }
+}
+
 /// Rebuilds table memory and the unit's walk, event by event.
 ///
 /// One pass; state is kept only for touched pages and reachable tables. Feed
 /// it every event in order with ``apply(_:symbols:)``.
 public struct Replayer: Sendable {
-    /// Most entries tracked; past it the replay stops with an error.
-    public static let maxEntries = 4_000_000
-    /// Most tables reachable at once.
-    public static let maxTables = 1_000_000
-    /// Most table entries one `fetch` or `flush` may touch: a 4 KiB read of
-    /// 1-byte entries. Without it a 1 MiB fetch over a table of 1-byte
-    /// entries would make a million entry records out of one short line.
-    public static let maxTouchesPerEvent = 4096
-
-    /// The limits this replay enforces (``maxEntries``, ``maxTables``,
-    /// ``maxTouchesPerEvent`` unless changed, as tests of the limits do).
-    public var entryLimit = Replayer.maxEntries
-    public var tableLimit = Replayer.maxTables
-    public var touchLimit = Replayer.maxTouchesPerEvent
+    /// What this replay may hold; past a limit it stops with an error.
+    public var limits: ReplayLimits
 
     /// The units, in order of first appearance.
     public private(set) var units: [UnitState] = []
@@ -153,7 +167,9 @@ public struct Replayer: Sendable {
     private var pageTableLists: [[Int]] = []
     private var freePageLists: [Int] = []
     private var largeTables: [Int] = []
-    private var recordOfIdentity: [EntryIdentity: Int] = [:]
+    private var recordOfKey: [EntryKey: Int32] = [:]
+    /// Generic table labels, numbered for ``EntryKey``.
+    private var labelNumbers: [String: UInt32] = [:]
     private var hits: [(table: Int, index: Int)] = []
     // Values of the entries hit, before the event: reused, so an event
     // allocates nothing.
@@ -163,9 +179,10 @@ public struct Replayer: Sendable {
 
     /// A replayer with no units, tables or memory. `fileName` names the
     /// trace in errors.
-    public init(fileName: String = "<trace>", keepHistory: Bool = false) {
+    public init(fileName: String = "<trace>", keepHistory: Bool = false, limits: ReplayLimits = ReplayLimits()) {
         self.fileName = fileName
         self.keepHistory = keepHistory
+        self.limits = limits
     }
 
     /// Applies one event. `symbols` is the reader's table (it names units).
@@ -359,9 +376,9 @@ public struct Replayer: Sendable {
     }
 
     private mutating func touchForRead(_ event: TraceEvent, unitFilter: Int?, nonCoherentOnly: Bool) throws(TraceError) {
-        guard hits.count <= touchLimit else {
+        guard hits.count <= limits.touchesPerEvent else {
             throw TraceError(file: fileName, location: .line(event.line, column: 1),
-                             message: "one \(event.kind.name) touches more than \(touchLimit) table entries")
+                             message: "one \(event.kind.name) touches more than \(limits.touchesPerEvent) table entries")
         }
         let current = hits
         for hit in current {
@@ -450,29 +467,47 @@ public struct Replayer: Sendable {
     private mutating func entryRecord(_ table: Int, _ index: Int, _ event: TraceEvent) throws(TraceError) -> Int {
         if let r = tableEntryRecords[table][index] { return r }
         guard let t = tables[table] else { return 0 }
-        let identity = t.identity(index, unitName: units[t.unit].name)
+        var label: UInt32 = 0
+        if let name = t.label { label = labelNumber(name) }
+        let key = t.entryKey(index, label: label)
         let record: Int
-        if let existing = recordOfIdentity[identity] {
-            record = existing
+        if let existing = recordOfKey[key] {
+            record = Int(existing)
             entries[record].addr = t.entryAddress(index)
             entries[record].reachable = true
         } else {
-            guard entries.count < entryLimit else {
+            guard entries.count < limits.entries else {
                 throw TraceError(file: fileName, location: .line(event.line, column: 1),
-                                 message: "more than \(entryLimit) table entries touched")
+                                 message: "more than \(limits.entries) table entries tracked (raise the limit with --max-entries)")
             }
             record = entries.count
-            entries.append(EntryRecord(identity: identity, unit: t.unit, addr: t.entryAddress(index), size: t.entrySize,
+            entries.append(EntryRecord(identity: t.identity(index, unitName: units[t.unit].name), unit: t.unit, addr: t.entryAddress(index), size: t.entrySize,
                                        fetchSize: t.fetchSize, presentBit: t.presentBit, mode: units[t.unit].mode,
                                        firstEvent: eventCount, lastEvent: eventCount))
-            recordOfIdentity[identity] = record
+            recordOfKey[key] = Int32(record)
         }
         tableEntryRecords[table][index] = record
         return record
     }
 
     /// The entry with this identity, if the replay has seen it.
-    public func entry(identity: EntryIdentity) -> Int? { recordOfIdentity[identity] }
+    public func entry(identity: EntryIdentity) -> Int? {
+        guard let unit = units.firstIndex(where: { $0.name == identity.unit }) else { return nil }
+        var key = EntryKey(unit: UInt16(truncatingIfNeeded: unit), kind: identity.kind, bus: identity.bus ?? 0,
+                           sid: identity.sid ?? 0, pasid: identity.pasid ?? 0, index: identity.index ?? 0)
+        if let table = identity.table {
+            guard let label = labelNumbers[table] else { return nil }
+            key.label = label
+        }
+        return recordOfKey[key].map(Int.init)
+    }
+
+    private mutating func labelNumber(_ label: String) -> UInt32 {
+        if let n = labelNumbers[label] { return n }
+        let n = UInt32(labelNumbers.count + 1)
+        labelNumbers[label] = n
+        return n
+    }
 
     /// The reachable entries that start at `addr` (for `begin`/`end`).
     public mutating func entries(startingAt addr: UInt64, event: TraceEvent) throws(TraceError) -> [Int] {
@@ -544,9 +579,9 @@ public struct Replayer: Sendable {
             if table.declared { tables[existing]?.declared = true }
             return existing
         }
-        guard liveTableCount < tableLimit else {
+        guard liveTableCount < limits.tables else {
             throw TraceError(file: fileName, location: .line(event.line, column: 1),
-                             message: "more than \(tableLimit) tables reachable at once")
+                             message: "more than \(limits.tables) tables reachable at once (raise the limit with --max-tables)")
         }
         let id: Int
         if let free = freeTableIDs.popLast() {

@@ -61,6 +61,28 @@ public struct TableInstance: Sendable {
              label: kind == .generic ? (label ?? hex(base)) : nil)
     }
 
+    /// The identity of entry `index` in a few machine words, for the
+    /// replay's entry index: a generic table's label is given as a number.
+    func entryKey(_ index: Int, label: UInt32) -> EntryKey {
+        var key = EntryKey(unit: UInt16(truncatingIfNeeded: unit), kind: kind)
+        switch kind {
+        case .root:
+            key.bus = UInt8(truncatingIfNeeded: index)
+        case .context, .smContext:
+            key.sid = UInt16(bus) << 8 | UInt16(truncatingIfNeeded: devfnBase + index)
+        case .pasidDirectory:
+            key.sid = sid
+            key.pasid = pasidBase &+ UInt32(truncatingIfNeeded: index) &* 64
+        case .pasid:
+            key.sid = sid
+            key.pasid = pasidBase &+ UInt32(truncatingIfNeeded: index)
+        case .generic:
+            key.label = label
+            key.index = UInt64(index)
+        }
+        return key
+    }
+
     /// The identity of entry `index`, for a unit named `unitName`.
     public func identity(_ index: Int, unitName: String) -> EntryIdentity {
         switch kind {
@@ -153,4 +175,17 @@ extension TableInstance {
         pasidBase = d.pasidBase ?? 0
         self.label = kind == .generic ? (label ?? hex(d.addr)) : label
     }
+}
+
+/// An ``EntryIdentity`` as the replay indexes it: the unit by its index, a
+/// generic table's label by a number. 24 bytes instead of 64 and no
+/// strings, so that tracking many entries costs little memory and hashing.
+struct EntryKey: Hashable {
+    var unit: UInt16
+    var kind: EntryKind
+    var bus: UInt8 = 0
+    var sid: UInt16 = 0
+    var pasid: UInt32 = 0
+    var label: UInt32 = 0
+    var index: UInt64 = 0
 }

@@ -21,7 +21,7 @@ public struct DiffSide: Sendable {
     /// Reads, replays, analyzes and records `reader` in one pass (so that
     /// standard input works too).
     public static func analyze(_ reader: TraceReader, options: AnalysisOptions = AnalysisOptions()) throws(TraceError) -> DiffSide {
-        var replay = Replayer(fileName: reader.fileName)
+        var replay = Replayer(fileName: reader.fileName, limits: options.limits)
         var analysis = Analysis(traceName: reader.fileName, options: options)
         var sequences = UpdateSequences()
         while let event = try reader.next() {

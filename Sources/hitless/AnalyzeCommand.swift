@@ -24,14 +24,16 @@ struct AnalysisFlags: ParsableArguments {
     @Option(help: "Comma-separated rule ids to run (default: all).")
     var rules: String?
 
+    @OptionGroup var limits: LimitFlags
+
     func validate() throws {
         _ = try options()
     }
 
     func options() throws -> AnalysisOptions {
-        guard let rules else { return AnalysisOptions(memoryModel: memoryModel) }
+        guard let rules else { return AnalysisOptions(memoryModel: memoryModel, limits: limits.limits) }
         do {
-            return AnalysisOptions(memoryModel: memoryModel, rules: try Rule.selection(parsing: rules))
+            return AnalysisOptions(memoryModel: memoryModel, rules: try Rule.selection(parsing: rules), limits: limits.limits)
         } catch {
             throw ValidationError("--rules: \(error)")
         }

@@ -18,6 +18,8 @@ struct EntriesCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
     var output: String?
 
+    @OptionGroup var limits: LimitFlags
+
     @Flag(help: ArgumentHelp("Replay only and print counts (a diagnostic, for benchmarks).", visibility: .hidden))
     var summary = false
 
@@ -25,7 +27,7 @@ struct EntriesCommand: ParsableCommand {
     var singleThread = false
 
     func run() throws {
-        let replay = try Replayer.run(TraceReader(path: trace), pipelined: !singleThread)
+        let replay = try Replayer.run(TraceReader(path: trace), pipelined: !singleThread, limits: limits.limits)
         if summary {
             try emit(EntriesReport.summary(replay), to: output)
             return
@@ -56,6 +58,8 @@ struct StateCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write to this file instead of standard output.")
     var output: String?
 
+    @OptionGroup var limits: LimitFlags
+
     func validate() throws {
         guard at >= 1 else { throw ValidationError("--at takes an event number from 1") }
         if let entry, EntryIdentity(parsing: entry) == nil {
@@ -64,7 +68,7 @@ struct StateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let replay = try Replayer.run(TraceReader(path: trace), stopAfter: at)
+        let replay = try Replayer.run(TraceReader(path: trace), stopAfter: at, limits: limits.limits)
         guard replay.eventCount == at else {
             throw ValidationError("--at \(at): the trace has only \(replay.eventCount) events")
         }

@@ -36,6 +36,19 @@ struct AnalyzeCLITests {
         #expect(run.stderr.hasPrefix(bad.path + ":1:"))
     }
 
+    @Test func pastTheEntryLimitIsAnErrorThatNamesTheOption() throws {
+        let dir = try temporaryDirectory()
+        let trace = dir.appendingPathComponent("many.trace")
+        let text = "table addr=0x10000 kind=pasid sid=00:02.0 pasid-base=0\n"
+            + (0..<3).map { "store addr=0x\(String(0x10000 + $0 * 64, radix: 16)) size=8 value=0\n" }.joined()
+        try Data(text.utf8).write(to: trace)
+        let run = try hitless(["analyze", "--max-entries", "2", trace.path])
+        #expect(run.status == 2)
+        #expect(run.stderr == "\(trace.path):4:1: error: more than 2 table entries tracked (raise the limit with --max-entries)\n")
+        #expect(try hitless(["analyze", "--max-entries", "3", trace.path]).status == 0)
+        #expect(try hitless(["entries", "--max-entries", "2", trace.path]).status == 2)
+    }
+
     @Test func jobsKeepTheReportInArgumentOrder() throws {
         let traces = ["Samples/pasid-replace-before.trace.zst", "Samples/pasid-setup-ok.trace.zst",
                       "Samples/context-teardown-before.trace.zst"]

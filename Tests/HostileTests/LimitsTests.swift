@@ -84,22 +84,22 @@ struct LimitsTests {
     }
 
     @Test func entriesTrackedAreBounded() throws {
-        #expect(Replayer.maxEntries == 4_000_000)
+        #expect(ReplayLimits.standard.entries == 65_536)
         let text = "table addr=0x10000 kind=pasid sid=00:02.0 pasid-base=0\n"
             + (0..<11).map { "store addr=\(hex(0x10000 + $0 * 64)) size=8 value=1\n" }.joined()
-        #expect(replayError(text) { $0.entryLimit = 11 } == nil)
-        let error = try #require(replayError(text) { $0.entryLimit = 10 })
+        #expect(replayError(text) { $0.limits.entries = 11 } == nil)
+        let error = try #require(replayError(text) { $0.limits.entries = 10 })
         #expect(error.location == .line(12, column: 1))
-        #expect(error.message == "more than 10 table entries touched")
+        #expect(error.message == "more than 10 table entries tracked (raise the limit with --max-entries)")
     }
 
     @Test func tablesReachableAtOnceAreBounded() throws {
-        #expect(Replayer.maxTables == 1_000_000)
+        #expect(ReplayLimits.standard.tables == 65_536)
         let text = (0..<5).map { "table addr=\(hex(0x10000 + $0 * 0x1000)) kind=pasid sid=\($0) pasid-base=0\n" }.joined()
-        #expect(replayError(text) { $0.tableLimit = 5 } == nil)
-        let error = try #require(replayError(text) { $0.tableLimit = 4 })
+        #expect(replayError(text) { $0.limits.tables = 5 } == nil)
+        let error = try #require(replayError(text) { $0.limits.tables = 4 })
         #expect(error.location == .line(5, column: 1))
-        #expect(error.message == "more than 4 tables reachable at once")
+        #expect(error.message == "more than 4 tables reachable at once (raise the limit with --max-tables)")
     }
 
     @Test func oneFetchOrFlushTouchesABoundedNumberOfEntries() throws {

@@ -156,6 +156,18 @@ put("large-tables-many.trace",
 put("fetch-many-entries.trace",
     "table addr=0x0 kind=generic count=1048576 entry=1 fetch=1 present-bit=0\n"
     + "fetch addr=0x0 size=1048576\n" * 8)
+# Fetches of 4 KiB, each sweeping 4096 one-byte entries: the 17th passes the
+# 65536 entries tracked.
+put("fetch-sweep-entries.trace",
+    "table addr=0x100000 kind=generic count=1048576 entry=1 fetch=1 present-bit=0\n"
+    + "".join(f"fetch addr={hex(0x100000 + i * 4096)} size=4096\n" for i in range(17)))
+# Stores to 28000 distinct one-byte entries (within the limit, 1 MB of text).
+put("stores-many-entries.trace",
+    "table addr=0x100000 kind=generic count=1048576 entry=1 fetch=1 present-bit=0\n"
+    + "".join(f"store addr={hex(0x100000 + i)} size=1 value=1\n" for i in range(28000)))
+# Declared tables, 32000 of them, 1 MB of text.
+put("tables-many.trace",
+    "".join(f"table addr={hex(0x100000 + i * 0x1000)} kind=root\n" for i in range(32000)))
 put("stores-one-chunk.trace", LIVE + "store addr=0x10040 size=1 value=0x40\n"
     + "".join(f"store addr={hex(0x10040 + (i % 16))} size=1 value={hex(i & 0xff)}\n" for i in range(40)))
 
