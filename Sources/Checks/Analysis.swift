@@ -79,15 +79,15 @@ public struct Analysis {
     }
 
     /// Reads, replays and analyzes every event of `reader` in one pass; the
-    /// reading runs on a second thread. `progress`, when given, hears after
+    /// reading runs on a second thread unless `pipelined` is false. `progress`, when given, hears after
     /// every few thousand events how many were analyzed, the bytes taken from
     /// the file and the findings so far.
-    public static func run(_ reader: TraceReader, options: AnalysisOptions = AnalysisOptions(),
+    public static func run(_ reader: TraceReader, options: AnalysisOptions = AnalysisOptions(), pipelined: Bool = true,
                            progress: ((_ events: Int, _ fileBytes: UInt64, _ findings: Int) -> Void)? = nil)
         throws(TraceError) -> AnalysisResult {
         var analysis = Analysis(traceName: reader.fileName, options: options)
         var findingsSoFar = 0
-        let replay = try Replayer.forEachStep(reader, limits: options.limits, afterBatch: progress.map { report in
+        let replay = try Replayer.forEachStep(reader, limits: options.limits, pipelined: pipelined, afterBatch: progress.map { report in
             { events, fileBytes in report(events, fileBytes, findingsSoFar) }
         }) { (step, replay) throws(TraceError) in
             try analysis.observe(step, replay: &replay)

@@ -92,28 +92,37 @@ enum TornSearch {
             }
             var choice = [Int](repeating: 0, count: shape.chunkCount)
             choice[pc] = p
-            var reachable: [UInt8: (value: EntryValue, choice: [Int])] = [
-                matchSet(presentValue, pc): (presentValue & masks[pc], choice),
+            // Arrays in the order found, not dictionaries: the witness must
+            // not depend on hash order, or a finding would name other stores
+            // from run to run (and its fingerprint would change).
+            var reachable: [(set: UInt8, value: EntryValue, choice: [Int])] = [
+                (matchSet(presentValue, pc), presentValue & masks[pc], choice),
             ]
             for c in 0..<shape.chunkCount where c != pc {
-                var next: [UInt8: (value: EntryValue, choice: [Int])] = [:]
-                var seenSets: [UInt8: Int] = [:]
+                var optionSets: [(set: UInt8, option: Int)] = []
+                var setSeen = [Bool](repeating: false, count: 256)
                 for (o, v) in options[c].enumerated() where allowed(p, c, o) {
                     let set = matchSet(v, c)
-                    if seenSets[set] == nil { seenSets[set] = o }
+                    if !setSeen[Int(set)] {
+                        setSeen[Int(set)] = true
+                        optionSets.append((set, o))
+                    }
                 }
-                for (set, partial) in reachable {
-                    for (optionSet, o) in seenSets {
-                        let combined = set & optionSet
-                        guard next[combined] == nil else { continue }
+                var next: [(set: UInt8, value: EntryValue, choice: [Int])] = []
+                var combinedSeen = [Bool](repeating: false, count: 256)
+                for partial in reachable {
+                    for (optionSet, o) in optionSets {
+                        let combined = partial.set & optionSet
+                        guard !combinedSeen[Int(combined)] else { continue }
+                        combinedSeen[Int(combined)] = true
                         var picked = partial.choice
                         picked[c] = o
-                        next[combined] = (partial.value | (options[c][o] & masks[c]), picked)
+                        next.append((combined, partial.value | (options[c][o] & masks[c]), picked))
                     }
                 }
                 reachable = next
             }
-            if let torn = reachable[0] { return TornWitness(value: torn.value, choice: torn.choice) }
+            if let torn = reachable.first(where: { $0.set == 0 }) { return TornWitness(value: torn.value, choice: torn.choice) }
         }
         return nil
     }

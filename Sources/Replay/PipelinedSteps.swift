@@ -22,11 +22,22 @@ extension Replayer {
     /// }
     /// let findings = analysis.finish(replay: replay, symbols: reader.symbols)
     /// ```
+    ///
+    /// With `pipelined` false, everything runs on this thread (for fuzzing,
+    /// where a thread per input costs more than the input).
     public static func forEachStep(_ reader: TraceReader, keepHistory: Bool = false, limits: ReplayLimits = .standard,
+                                   pipelined: Bool = true,
                                    afterBatch: ((_ events: Int, _ fileBytes: UInt64) -> Void)? = nil,
                                    _ body: (ReplayStep, inout Replayer) throws(TraceError) -> Void) throws(TraceError) -> Replayer {
         var replay = Replayer(fileName: reader.fileName, keepHistory: keepHistory, limits: limits)
-        try pipelined(reader, afterBatch: { fileBytes in afterBatch?(replay.eventCount, fileBytes) }) {
+        if !pipelined {
+            while let event = try reader.next() {
+                let step = try replay.apply(event, symbols: event.kind.namesNothing ? noSymbols : reader.symbols)
+                try body(step, &replay)
+            }
+            return replay
+        }
+        try Self.pipelined(reader, afterBatch: { fileBytes in afterBatch?(replay.eventCount, fileBytes) }) {
             (event, symbols) throws(TraceError) in
             let step = try replay.apply(event, symbols: symbols)
             try body(step, &replay)

@@ -1,5 +1,6 @@
 import Checks
 import Testing
+import TraceFormat
 
 /// What `hitless analyze` must report on each sample, per memory model.
 struct SampleExpectation: Sendable, CustomStringConvertible {
@@ -35,5 +36,31 @@ struct SampleTests {
     @Test(arguments: sampleExpectations)
     func reportsWhatItsReadmeSaysUnderWeak(_ sample: SampleExpectation) throws {
         #expect(rules(try analyzeSample(sample.name + ".trace.zst", model: .weak)) == sample.weak)
+    }
+
+    @Test(arguments: sampleExpectations)
+    func aRunOnOneThreadFindsTheSame(_ sample: SampleExpectation) throws {
+        let path = samplesFolder.appendingPathComponent(sample.name + ".trace.zst").path
+        for model in MemoryModel.allCases {
+            let options = AnalysisOptions(memoryModel: model)
+            let pipelined = try Analysis.run(TraceReader(path: path), options: options).findings
+            let oneThread = try Analysis.run(TraceReader(path: path), options: options, pipelined: false).findings
+            #expect(oneThread.map(\.message) == pipelined.map(\.message))
+            #expect(oneThread.map(\.fingerprint) == pipelined.map(\.fingerprint))
+        }
+    }
+
+    /// The torn-state search once kept its witnesses in dictionaries: which
+    /// stores a finding named changed with hash order from run to run.
+    @Test(arguments: sampleExpectations)
+    func theSameTraceGivesTheSameFindingsEveryTime(_ sample: SampleExpectation) throws {
+        for model in MemoryModel.allCases {
+            let first = try analyzeSample(sample.name + ".trace.zst", model: model)
+            for _ in 0..<8 {
+                let again = try analyzeSample(sample.name + ".trace.zst", model: model)
+                #expect(again.map(\.message) == first.map(\.message))
+                #expect(again.map(\.fingerprint) == first.map(\.fingerprint))
+            }
+        }
     }
 }
