@@ -65,9 +65,8 @@ public enum EventPayload: Sendable, Equatable {
     case iommu(UnitDeclaration)
     /// `root`: the unit's root-table pointer was set.
     case root(addr: UInt64, mode: TranslationMode)
-    /// `table`: a table that no walk reaches. Boxed: the declaration is the
-    /// largest payload and the rarest, and every event is copied often.
-    indirect case table(TableDeclaration)
+    /// `table`: a table that no walk reaches.
+    case table(TableDeclaration)
     /// `init`: memory content before the trace begins.
     case initialize(MemoryWrite)
     /// `store`: a CPU store.
@@ -162,27 +161,89 @@ public enum TableKind: UInt8, Sendable, CaseIterable, Codable {
 }
 
 /// A `table` line: a table that no walk reaches, declared by the trace.
+///
+/// Stored in 32 bytes (absent keys as out-of-range values) so that a
+/// ``TraceEvent`` holds it inline and stays a plain 80-byte value that is
+/// copied without reference counting. The ranges are those the readers
+/// enforce: `count` 1 to 2^20, `entry` and `fetch` 1 to 64, `present-bit`
+/// below 512, `pasid-base` below 2^20; a value outside them is a programming
+/// error.
 public struct TableDeclaration: Sendable, Equatable {
     /// Base address of the table.
     public var addr: UInt64
+    private var storedCount: UInt32 = 0
+    private var storedPasidBase: UInt32 = .max
+    private var storedName: UInt32 = .max
+    private var storedSid: UInt16 = 0
+    private var hasSid = false
     /// What the table holds.
     public var kind: TableKind
+    private var storedBus: UInt16 = .max
+    private var storedEntrySize: UInt8 = 0
+    private var storedFetchSize: UInt8 = 0
+    private var storedPresentBit: UInt16 = .max
+
     /// `count=`: number of entries (defaults depend on the kind).
-    public var count: UInt64?
+    public var count: UInt64? {
+        get { storedCount == 0 ? nil : UInt64(storedCount) }
+        set {
+            precondition(newValue.map { $0 >= 1 && $0 <= TraceLimits.maxTableEntries } ?? true, "count out of range")
+            storedCount = newValue.map { UInt32($0) } ?? 0
+        }
+    }
     /// `sid=`: the source id the table belongs to (context, PASID tables).
-    public var sid: UInt16?
+    public var sid: UInt16? {
+        get { hasSid ? storedSid : nil }
+        set {
+            hasSid = newValue != nil
+            storedSid = newValue ?? 0
+        }
+    }
     /// `pasid-base=`: the PASID of the table's first entry.
-    public var pasidBase: UInt32?
+    public var pasidBase: UInt32? {
+        get { storedPasidBase == .max ? nil : storedPasidBase }
+        set {
+            precondition((newValue ?? 0) < .max, "pasid-base out of range")
+            storedPasidBase = newValue ?? .max
+        }
+    }
     /// `bus=`: the bus a context table serves.
-    public var bus: UInt8?
+    public var bus: UInt8? {
+        get { storedBus == .max ? nil : UInt8(truncatingIfNeeded: storedBus) }
+        set { storedBus = newValue.map { UInt16($0) } ?? .max }
+    }
     /// `entry=`: bytes per entry (generic tables).
-    public var entrySize: UInt64?
+    public var entrySize: UInt64? {
+        get { storedEntrySize == 0 ? nil : UInt64(storedEntrySize) }
+        set {
+            precondition(newValue.map { $0 >= 1 && $0 <= TraceLimits.maxEntrySize } ?? true, "entry size out of range")
+            storedEntrySize = newValue.map { UInt8($0) } ?? 0
+        }
+    }
     /// `fetch=`: bytes the unit reads atomically (generic tables).
-    public var fetchSize: UInt64?
+    public var fetchSize: UInt64? {
+        get { storedFetchSize == 0 ? nil : UInt64(storedFetchSize) }
+        set {
+            precondition(newValue.map { $0 >= 1 && $0 <= TraceLimits.maxEntrySize } ?? true, "fetch size out of range")
+            storedFetchSize = newValue.map { UInt8($0) } ?? 0
+        }
+    }
     /// `present-bit=`: index of the Present bit in an entry (generic tables).
-    public var presentBit: UInt64?
+    public var presentBit: UInt64? {
+        get { storedPresentBit == .max ? nil : UInt64(storedPresentBit) }
+        set {
+            precondition(newValue.map { $0 < TraceLimits.maxEntrySize * 8 } ?? true, "present bit out of range")
+            storedPresentBit = newValue.map { UInt16($0) } ?? .max
+        }
+    }
     /// `name=`: a label for reports.
-    public var name: Symbol?
+    public var name: Symbol? {
+        get { storedName == .max ? nil : Symbol(storedName) }
+        set {
+            precondition((newValue?.index ?? 0) < .max, "symbol out of range")
+            storedName = newValue?.index ?? .max
+        }
+    }
 
     /// Creates a declaration with only the required keys.
     public init(addr: UInt64, kind: TableKind) {
