@@ -6,7 +6,12 @@ public struct SparseMemory: Sendable {
     /// Bytes per page.
     public static let pageSize = 4096
     private var pages = PageMap()
-    private var storage: [UInt8] = []
+    /// The pages, sixteen to a 64 KiB slab: memory grows a slab at a time,
+    /// never by copying everything into an array twice the size (which, at
+    /// the moment of growth, held three times the pages in memory).
+    private var slabs: [[UInt8]] = []
+    private var pagesMade = 0
+    private static let slabShift = 16
     // The last page looked up: stores cluster, so many lookups hit it.
     private var lastPage: UInt64 = .max
     private var lastBase = 0
@@ -22,21 +27,24 @@ public struct SparseMemory: Sendable {
         addr >> 12 == lastPage || pages.get(addr >> 12) != nil
     }
 
-    /// Offset in `storage` of the page holding `addr`, if it exists.
+    /// The storage offset (page number << 12, slab and offset within it) of the page holding `addr`, if it exists.
     @inline(__always) private func base(_ addr: UInt64) -> Int? {
         if addr >> 12 == lastPage { return lastBase }
         return pages.get(addr >> 12).map { $0 << 12 }
     }
 
-    /// Offset in `storage` of `page`, created (zero) if needed.
+    /// The storage offset of `page`, created (zero) if needed.
     @inline(__always) private mutating func base(forPage page: UInt64) -> Int {
         if page == lastPage { return lastBase }
         let b: Int
         if let index = pages.get(page) {
             b = index << 12
         } else {
-            b = storage.count
-            storage.append(contentsOf: repeatElement(0, count: Self.pageSize))
+            b = pagesMade << 12
+            if b >> Self.slabShift == slabs.count {
+                slabs.append([UInt8](repeating: 0, count: 1 << Self.slabShift))
+            }
+            pagesMade += 1
             pages.set(page, b >> 12)
         }
         lastPage = page
@@ -47,15 +55,16 @@ public struct SparseMemory: Sendable {
     /// Reads byte `addr`.
     public func byte(_ addr: UInt64) -> UInt8 {
         guard let b = base(addr) else { return 0 }
-        return storage[b + Int(addr & 0xfff)]
+        return slabs[b >> Self.slabShift][b & 0xffff + Int(addr & 0xfff)]
     }
 
     /// Writes `size` bytes of `value`, least significant byte at `addr`.
     public mutating func write(addr: UInt64, size: Int, value: UInt128) {
         let offset = Int(addr & 0xfff)
         if offset + size <= Self.pageSize {
-            let b = base(forPage: addr >> 12) + offset
-            storage.withUnsafeMutableBytes { raw in
+            let page = base(forPage: addr >> 12)
+            let b = page & 0xffff + offset
+            slabs[page >> Self.slabShift].withUnsafeMutableBytes { raw in
                 switch size {
                 case 8: raw.storeBytes(of: UInt64(truncatingIfNeeded: value).littleEndian, toByteOffset: b, as: UInt64.self)
                 case 4: raw.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, toByteOffset: b, as: UInt32.self)
@@ -80,7 +89,7 @@ public struct SparseMemory: Sendable {
             let off = Int(a & 0xfff)
             let n = min(remaining, Self.pageSize - off)
             for i in 0..<n {
-                storage[b + off + i] = UInt8(truncatingIfNeeded: v)
+                slabs[b >> Self.slabShift][b & 0xffff + off + i] = UInt8(truncatingIfNeeded: v)
                 v >>= 8
             }
             remaining -= n
@@ -103,8 +112,8 @@ public struct SparseMemory: Sendable {
         if addr & 7 == 0, size & 7 == 0, addr >> 12 == (addr &+ UInt64(size - 1)) >> 12 {
             // Aligned whole words within a page.
             guard let b = base(addr) else { return value }
-            let start = b + Int(addr & 0xfff)
-            storage.withUnsafeBytes { raw in
+            let start = b & 0xffff + Int(addr & 0xfff)
+            slabs[b >> Self.slabShift].withUnsafeBytes { raw in
                 for w in 0..<size / 8 {
                     value[w] = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start + w * 8, as: UInt64.self))
                 }
@@ -126,14 +135,14 @@ public struct SparseMemory: Sendable {
             let n = min(remaining, Self.pageSize - off)
             if let src = other.base(a) {
                 let dst = base(forPage: a >> 12)
-                other.storage.withUnsafeBytes { from in
-                    storage.withUnsafeMutableBytes { to in
-                        (to.baseAddress! + dst + off).copyMemory(from: from.baseAddress! + src + off, byteCount: n)
+                other.slabs[src >> Self.slabShift].withUnsafeBytes { from in
+                    slabs[dst >> Self.slabShift].withUnsafeMutableBytes { to in
+                        (to.baseAddress! + dst & 0xffff + off).copyMemory(from: from.baseAddress! + src & 0xffff + off, byteCount: n)
                     }
                 }
             } else if let dst = base(a) {
-                _ = storage.withUnsafeMutableBytes { to in
-                    (to.baseAddress! + dst + off).initializeMemory(as: UInt8.self, repeating: 0, count: n)
+                _ = slabs[dst >> Self.slabShift].withUnsafeMutableBytes { to in
+                    (to.baseAddress! + dst & 0xffff + off).initializeMemory(as: UInt8.self, repeating: 0, count: n)
                 }
             }
             remaining -= n
