@@ -184,6 +184,11 @@ final class ZstdSource: ByteSource {
                     let digits = String(inputBuffer.load(fromByteOffset: at, as: UInt8.self), radix: 16)
                     found = "byte 0x" + (digits.count == 1 ? "0" + digits : digits)
                 }
+                if ZSTD_getErrorCode(ret) == ZSTD_error_frameParameter_windowTooLarge {
+                    throw TraceError(file: input.name, location: .byteOffset(offset),
+                                     message: "zstd frame at byte \(offset) needs a window larger than the \(1 << (Self.windowLogMax - 20)) MiB limit (made with --long or --ultra?); recompress it with zstd -19 or lower",
+                                     found: found)
+                }
                 throw TraceError(file: input.name, location: .byteOffset(offset),
                                  message: "corrupt zstd data at byte \(offset): \(reason)", found: found)
             }

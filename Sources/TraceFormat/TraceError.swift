@@ -51,7 +51,23 @@ public struct TraceError: Error, Sendable, Equatable, CustomStringConvertible {
         case .file: place = file
         }
         var text = "\(place): error: \(message)"
-        if let found { text += " (found: \(found))" }
+        if let found { text += " (found: \(Self.printable(found)))" }
         return text
+    }
+
+    /// `text` with control characters written as `\xNN`, so that an error
+    /// about a NUL or an escape sequence prints them, not acts on them.
+    static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7f {
+                let digits = String(scalar.value, radix: 16)
+                out += "\\x" + (digits.count == 1 ? "0" + digits : digits)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }

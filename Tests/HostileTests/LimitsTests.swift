@@ -130,8 +130,7 @@ struct LimitsTests {
     @Test(arguments: [26, 27, 31])
     func aZstdFrameAskingForAWindowOverTwoToThe25StopsWithoutAllocatingIt(_ windowLog: Int) throws {
         let error = try #require(readError(bytes: handMadeFrame(windowLog: windowLog, payload: Array("wait\n".utf8))))
-        #expect(error.message.hasPrefix("corrupt zstd data at byte "))
-        #expect(error.message.hasSuffix(": Frame requires too much memory for decoding"))
+        #expect(error.message == "zstd frame at byte 0 needs a window larger than the 32 MiB limit (made with --long or --ultra?); recompress it with zstd -19 or lower")
         #expect(readError(bytes: handMadeFrame(windowLog: 25, payload: Array("wait\n".utf8))) == nil)
     }
 }

@@ -36,4 +36,10 @@ struct ControlCharacterTests {
         #expect(e.message == "missing unit name in a qi_submit line")
         #expect(e.location == .line(1, column: 62))
     }
+
+    @Test func anErrorPrintsControlCharactersItFoundAsEscapes() throws {
+        let e = try #require(readError("wait\n\u{0}\u{1b}[2J\n"))
+        #expect(e.found == "\u{0}\u{1b}[2J")
+        #expect(e.description == "t.trace:2:1: error: unknown event kind (found: \\x00\\x1b[2J)")
+    }
 }
