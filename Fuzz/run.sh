@@ -11,8 +11,10 @@
 #
 # Environment: FUZZ_BUILD (build directory, default .build-fuzz),
 # FUZZ_OUT (artifacts), FUZZ_JOBS (parallel fuzzing processes, default 1),
-# FUZZ_SEED (libFuzzer's -seed; unset, a random one), SWIFTC (default swiftc
-# on PATH).
+# FUZZ_SEED (libFuzzer's -seed; unset, a random one), FUZZ_TIMEOUT (seconds
+# one input may take before it counts as a hang, default 10: inputs take
+# milliseconds, and a loaded CI machine must not turn a stall into a
+# failure), SWIFTC (default swiftc on PATH).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -75,7 +77,7 @@ mkdir -p "$work"
 cp -n Fuzz/corpus/"$target"/* "$work"/ 2>/dev/null || true
 dict=()
 [ -f "Fuzz/trace.dict" ] && dict=(-dict=Fuzz/trace.dict)
-args=(-max_total_time="$seconds" -timeout=2 -rss_limit_mb=${FUZZ_RSS_MB:-512} -malloc_limit_mb=64
+args=(-max_total_time="$seconds" -timeout=${FUZZ_TIMEOUT:-10} -rss_limit_mb=${FUZZ_RSS_MB:-512} -malloc_limit_mb=64
       -max_len=8192 -print_final_stats=1 -artifact_prefix="$out/$target-" "${dict[@]}")
 if [ -n "${FUZZ_SEED:-}" ]; then
   args+=(-seed="$FUZZ_SEED")
