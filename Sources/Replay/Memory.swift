@@ -2,9 +2,18 @@ import TraceFormat
 
 /// Sparse, page-granular, little-endian memory: only pages that an `init` or
 /// a `store` touched exist; every other byte reads as zero.
+///
+/// Pages are 256 bytes, not 4 KiB: a trace may store anywhere, and each
+/// store that lands on a new page makes one. With 4 KiB pages, 1 MB of
+/// stores to distinct pages took 134 MB; with 256-byte pages it takes at
+/// most 16 times the bytes of the stores' lines. Every VT-d table entry
+/// (8 to 64 bytes, naturally aligned) lies within one page.
 public struct SparseMemory: Sendable {
     /// Bytes per page.
-    public static let pageSize = 4096
+    public static let pageSize = 1 << pageShift
+    /// log2 of ``pageSize``.
+    public static let pageShift: UInt64 = 8
+    private static let pageMask: UInt64 = (1 << pageShift) - 1
     private var pages = PageMap()
     /// The pages, sixteen to a 64 KiB slab: memory grows a slab at a time,
     /// never by copying everything into an array twice the size (which, at
@@ -24,13 +33,13 @@ public struct SparseMemory: Sendable {
 
     /// True when the page holding `addr` exists.
     @inline(__always) public func hasPage(_ addr: UInt64) -> Bool {
-        addr >> 12 == lastPage || pages.get(addr >> 12) != nil
+        addr >> Self.pageShift == lastPage || pages.get(addr >> Self.pageShift) != nil
     }
 
-    /// The storage offset (page number << 12, slab and offset within it) of the page holding `addr`, if it exists.
+    /// The storage offset (page number << pageShift: its slab and the offset in it) of the page holding `addr`, if it exists.
     @inline(__always) private func base(_ addr: UInt64) -> Int? {
-        if addr >> 12 == lastPage { return lastBase }
-        return pages.get(addr >> 12).map { $0 << 12 }
+        if addr >> Self.pageShift == lastPage { return lastBase }
+        return pages.get(addr >> Self.pageShift).map { $0 << Self.pageShift }
     }
 
     /// The storage offset of `page`, created (zero) if needed.
@@ -38,14 +47,14 @@ public struct SparseMemory: Sendable {
         if page == lastPage { return lastBase }
         let b: Int
         if let index = pages.get(page) {
-            b = index << 12
+            b = index << Self.pageShift
         } else {
-            b = pagesMade << 12
+            b = pagesMade << Self.pageShift
             if b >> Self.slabShift == slabs.count {
                 slabs.append([UInt8](repeating: 0, count: 1 << Self.slabShift))
             }
             pagesMade += 1
-            pages.set(page, b >> 12)
+            pages.set(page, b >> Self.pageShift)
         }
         lastPage = page
         lastBase = b
@@ -55,14 +64,14 @@ public struct SparseMemory: Sendable {
     /// Reads byte `addr`.
     public func byte(_ addr: UInt64) -> UInt8 {
         guard let b = base(addr) else { return 0 }
-        return slabs[b >> Self.slabShift][b & 0xffff + Int(addr & 0xfff)]
+        return slabs[b >> Self.slabShift][b & 0xffff + Int(addr & Self.pageMask)]
     }
 
     /// Writes `size` bytes of `value`, least significant byte at `addr`.
     public mutating func write(addr: UInt64, size: Int, value: UInt128) {
-        let offset = Int(addr & 0xfff)
+        let offset = Int(addr & Self.pageMask)
         if offset + size <= Self.pageSize {
-            let page = base(forPage: addr >> 12)
+            let page = base(forPage: addr >> Self.pageShift)
             let b = page & 0xffff + offset
             slabs[page >> Self.slabShift].withUnsafeMutableBytes { raw in
                 switch size {
@@ -85,8 +94,8 @@ public struct SparseMemory: Sendable {
         var a = addr
         var remaining = size
         while remaining > 0 {
-            let b = base(forPage: a >> 12)
-            let off = Int(a & 0xfff)
+            let b = base(forPage: a >> Self.pageShift)
+            let off = Int(a & Self.pageMask)
             let n = min(remaining, Self.pageSize - off)
             for i in 0..<n {
                 slabs[b >> Self.slabShift][b & 0xffff + off + i] = UInt8(truncatingIfNeeded: v)
@@ -109,10 +118,10 @@ public struct SparseMemory: Sendable {
     /// Reads an entry of `size` bytes (at most 64) at `addr`.
     public func entry(addr: UInt64, size: Int) -> EntryValue {
         var value = EntryValue()
-        if addr & 7 == 0, size & 7 == 0, addr >> 12 == (addr &+ UInt64(size - 1)) >> 12 {
+        if addr & 7 == 0, size & 7 == 0, addr >> Self.pageShift == (addr &+ UInt64(size - 1)) >> Self.pageShift {
             // Aligned whole words within a page.
             guard let b = base(addr) else { return value }
-            let start = b & 0xffff + Int(addr & 0xfff)
+            let start = b & 0xffff + Int(addr & Self.pageMask)
             slabs[b >> Self.slabShift].withUnsafeBytes { raw in
                 for w in 0..<size / 8 {
                     value[w] = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start + w * 8, as: UInt64.self))
@@ -131,10 +140,10 @@ public struct SparseMemory: Sendable {
         var a = addr
         var remaining = size
         while remaining > 0 {
-            let off = Int(a & 0xfff)
+            let off = Int(a & Self.pageMask)
             let n = min(remaining, Self.pageSize - off)
             if let src = other.base(a) {
-                let dst = base(forPage: a >> 12)
+                let dst = base(forPage: a >> Self.pageShift)
                 other.slabs[src >> Self.slabShift].withUnsafeBytes { from in
                     slabs[dst >> Self.slabShift].withUnsafeMutableBytes { to in
                         (to.baseAddress! + dst & 0xffff + off).copyMemory(from: from.baseAddress! + src & 0xffff + off, byteCount: n)

@@ -403,10 +403,10 @@ public struct Replayer: Sendable {
     /// Before the first store to a page, the device view keeps the page as
     /// it was.
     private mutating func preserveDeviceView(_ addr: UInt64, _ size: UInt64) {
-        var page = addr >> 12
-        let last = (addr &+ size &- 1) >> 12
+        var page = addr >> SparseMemory.pageShift
+        let last = (addr &+ size &- 1) >> SparseMemory.pageShift
         while true {
-            let base = page << 12
+            let base = page << SparseMemory.pageShift
             if !deviceMemory.hasPage(base) {
                 deviceMemory.write(addr: base, size: 1, value: 0)  // creates the page
                 deviceMemory.copy(from: memory, addr: base, size: SparseMemory.pageSize)
@@ -623,10 +623,10 @@ public struct Replayer: Sendable {
                 defer { index += 1 }
                 let addr = table.entryAddress(index)
                 guard memory.hasPage(addr) else {
-                    // Nothing was ever written on this page: on to the first
-                    // entry of the next (a 16384-entry PASID directory is
-                    // walked page by page, not entry by entry).
-                    let next = (addr | 0xfff) &+ 1
+                    // Nothing was ever written on this memory page: on to the
+                    // first entry of the next (a 16384-entry PASID directory
+                    // is walked page by page, not entry by entry).
+                    let next = (addr | UInt64(SparseMemory.pageSize - 1)) &+ 1
                     if next == 0 { break }
                     index += Int((next - addr - 1) / UInt64(table.entrySize))
                     continue

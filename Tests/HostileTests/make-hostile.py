@@ -165,6 +165,11 @@ put("fetch-sweep-entries.trace",
 put("stores-many-entries.trace",
     "table addr=0x100000 kind=generic count=1048576 entry=1 fetch=1 present-bit=0\n"
     + "".join(f"store addr={hex(0x100000 + i)} size=1 value=1\n" for i in range(28000)))
+# Stores to 27000 distinct pages of a non-coherent unit's memory (1 MB):
+# each makes a page of CPU memory and one of the device's view.
+put("stores-distinct-pages.trace",
+    "iommu id=dmar0 coherent=0\n"
+    + "".join(f"store addr={hex(0x100000000 + i * 0x1000)} size=8 value=1\n" for i in range(27000)))
 # Declared tables, 32000 of them, 1 MB of text.
 put("tables-many.trace",
     "".join(f"table addr={hex(0x100000 + i * 0x1000)} kind=root\n" for i in range(32000)))
