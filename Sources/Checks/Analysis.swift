@@ -9,13 +9,20 @@ public struct AnalysisOptions: Sendable {
     public var rules: Set<Rule>
     /// What the replay may hold.
     public var limits: ReplayLimits
+    /// Most findings in one trace; past it the analysis stops with an error.
+    /// Findings grow with the trace, and reports of them take memory (SARIF
+    /// about 40 KB a finding while it is written), so a short hostile trace
+    /// must not make thousands. A driver with more races than this has one
+    /// bug many times over; raise it (`--max-findings`) to see them all.
+    public var maxFindings: Int
 
-    /// The defaults: `tso`, every rule, the standard limits.
+    /// The defaults: `tso`, every rule, the standard limits, 1000 findings.
     public init(memoryModel: MemoryModel = .tso, rules: Set<Rule> = Set(Rule.allCases),
-                limits: ReplayLimits = .standard) {
+                limits: ReplayLimits = .standard, maxFindings: Int = 1000) {
         self.memoryModel = memoryModel
         self.rules = rules
         self.limits = limits
+        self.maxFindings = maxFindings
     }
 }
 
@@ -93,7 +100,7 @@ public struct Analysis {
             try analysis.observe(step, replay: &replay)
             findingsSoFar = analysis.findings.count
         }
-        let findings = analysis.finish(replay: replay, symbols: reader.symbols)
+        let findings = try analysis.finish(replay: replay, symbols: reader.symbols)
         return AnalysisResult(trace: reader.fileName, findings: findings, diagnostics: replay.diagnostics,
                               events: replay.eventCount, entries: replay.entries.count)
     }
@@ -101,7 +108,22 @@ public struct Analysis {
     func enabled(_ rule: Rule) -> Bool { enabledRules & rule.bit != 0 }
 
     /// Takes one replayed event.
+    ///
+    /// - Throws: ``TraceError`` when the event brings the findings past
+    ///   ``AnalysisOptions/maxFindings``.
     public mutating func observe(_ step: ReplayStep, replay: inout Replayer) throws(TraceError) {
+        try observeEvent(step, replay: &replay)
+        if findings.count > options.maxFindings {
+            throw tooManyFindings(at: .line(step.event.line, column: 1))
+        }
+    }
+
+    private func tooManyFindings(at location: TraceLocation) -> TraceError {
+        TraceError(file: traceName, location: location,
+                   message: "more than \(options.maxFindings) \(options.maxFindings == 1 ? "finding" : "findings") (raise the limit with --max-findings)")
+    }
+
+    private mutating func observeEvent(_ step: ReplayStep, replay: inout Replayer) throws(TraceError) {
         let event = step.event
         let ref = EventRef(index: step.index, event: event)
         switch event.payload {
@@ -195,7 +217,10 @@ public struct Analysis {
     /// Ends the analysis: closes open updates and reports what was left
     /// undone. Findings come ordered by their first event, then rule and
     /// entry, so the same trace always gives the same report.
-    public mutating func finish(replay: Replayer, symbols: SymbolTable) -> [Finding] {
+    ///
+    /// - Throws: ``TraceError`` when the findings made at the end pass
+    ///   ``AnalysisOptions/maxFindings``.
+    public mutating func finish(replay: Replayer, symbols: SymbolTable) throws(TraceError) -> [Finding] {
         for e in tracks.indices where tracks[e].known {
             if tracks[e].open != nil { endUpdate(e, new: tracks[e].device, replay) }
             closeEpoch(e, replay)
@@ -205,6 +230,7 @@ public struct Analysis {
             checkObligationAtEnd(e, replay)
             checkUnflushedAtEnd(e, replay)
         }
+        if findings.count > options.maxFindings { throw tooManyFindings(at: .file) }
         return findings.sorted { a, b in
             (a.events.first?.ref.index ?? 0, a.rule, a.entry) < (b.events.first?.ref.index ?? 0, b.rule, b.entry)
         }.map { $0.finding(traceName: traceName, replay: replay, symbols: symbols) }

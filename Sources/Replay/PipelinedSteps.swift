@@ -20,7 +20,7 @@ extension Replayer {
     /// let replay = try Replayer.forEachStep(reader) { step, replay throws(TraceError) in
     ///     try analysis.observe(step, replay: &replay)
     /// }
-    /// let findings = analysis.finish(replay: replay, symbols: reader.symbols)
+    /// let findings = try analysis.finish(replay: replay, symbols: reader.symbols)
     /// ```
     ///
     /// With `pipelined` false, everything runs on this thread (for fuzzing,

@@ -29,7 +29,7 @@ public struct DiffSide: Sendable {
             sequences.observe(step, replay: replay, symbols: reader.symbols)
             try analysis.observe(step, replay: &replay)
         }
-        let findings = analysis.finish(replay: replay, symbols: reader.symbols)
+        let findings = try analysis.finish(replay: replay, symbols: reader.symbols)
         return DiffSide(trace: reader.fileName, findings: findings, diagnostics: replay.diagnostics,
                         events: replay.eventCount, entries: replay.entries.count, sequences: sequences.byIdentity())
     }

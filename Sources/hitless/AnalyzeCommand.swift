@@ -26,14 +26,21 @@ struct AnalysisFlags: ParsableArguments {
 
     @OptionGroup var limits: LimitFlags
 
+    @Option(help: ArgumentHelp("Most findings in one trace; past it the analysis stops with an error.", valueName: "n"))
+    var maxFindings: Int = AnalysisOptions().maxFindings
+
     func validate() throws {
+        guard maxFindings >= 0 else { throw ValidationError("--max-findings takes a number from 0") }
         _ = try options()
     }
 
     func options() throws -> AnalysisOptions {
-        guard let rules else { return AnalysisOptions(memoryModel: memoryModel, limits: limits.limits) }
+        guard let rules else {
+            return AnalysisOptions(memoryModel: memoryModel, limits: limits.limits, maxFindings: maxFindings)
+        }
         do {
-            return AnalysisOptions(memoryModel: memoryModel, rules: try Rule.selection(parsing: rules), limits: limits.limits)
+            return AnalysisOptions(memoryModel: memoryModel, rules: try Rule.selection(parsing: rules), limits: limits.limits,
+                                   maxFindings: maxFindings)
         } catch {
             throw ValidationError("--rules: \(error)")
         }

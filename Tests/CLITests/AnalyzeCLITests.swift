@@ -49,6 +49,15 @@ struct AnalyzeCLITests {
         #expect(try hitless(["entries", "--max-entries", "2", trace.path]).status == 2)
     }
 
+    @Test func pastTheFindingLimitIsAnErrorThatNamesTheOption() throws {
+        let sample = "Samples/pasid-replace-fetched.trace.zst"
+        let run = try hitless(["analyze", "--max-findings", "1", sample])
+        #expect(run.status == 2)
+        #expect(run.stderr.hasPrefix(sample + ":"))
+        #expect(run.stderr.hasSuffix(": error: more than 1 finding (raise the limit with --max-findings)\n"))
+        #expect(try hitless(["analyze", "--max-findings", "2", sample]).status == 1)
+    }
+
     @Test func jobsKeepTheReportInArgumentOrder() throws {
         let traces = ["Samples/pasid-replace-before.trace.zst", "Samples/pasid-setup-ok.trace.zst",
                       "Samples/context-teardown-before.trace.zst"]

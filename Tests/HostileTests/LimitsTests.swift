@@ -112,6 +112,30 @@ struct LimitsTests {
         }
     }
 
+    @Test func findingsPerTraceAreBounded() throws {
+        #expect(AnalysisOptions().maxFindings == 1000)
+        // Three live entries, each rewritten in place by two stores between
+        // `begin` and `end`: three torn windows, the third at its `end`, on
+        // line 16.
+        let text = "table addr=0x10000 kind=generic count=16 entry=16 fetch=8 present-bit=0\n"
+            + (0..<3).map { i in
+                let a = hex(0x10000 + i * 16)
+                return "init addr=\(a) size=16 value=0x11000000000000001\nbegin addr=\(a)\n"
+                    + "store addr=\(hex(0x10008 + i * 16)) size=8 value=0x2\nstore addr=\(a) size=8 value=0x3\nend addr=\(a)\n"
+            }.joined()
+        func run(_ max: Int) throws(TraceError) -> [Finding] {
+            try Analysis.run(TraceReader(text: text, name: "t.trace"), options: AnalysisOptions(maxFindings: max)).findings
+        }
+        #expect(try run(3).count == 3)
+        do {
+            _ = try run(2)
+            Issue.record("no error past the limit")
+        } catch {
+            #expect(error.location == .line(16, column: 1))
+            #expect(error.message == "more than 2 findings (raise the limit with --max-findings)")
+        }
+    }
+
     @Test func pastTheEnumerationBoundAFindingSaysSo() throws {
         func findings(stores: Int) throws -> [Finding] {
             let text = "table addr=0x10000 kind=pasid sid=00:02.0 pasid-base=0\n"

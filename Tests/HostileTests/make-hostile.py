@@ -170,6 +170,13 @@ put("stores-many-entries.trace",
 put("stores-distinct-pages.trace",
     "iommu id=dmar0 coherent=0\n"
     + "".join(f"store addr={hex(0x100000000 + i * 0x1000)} size=8 value=1\n" for i in range(27000)))
+# Live entries rewritten in place, 6000 of them in 1 MB: a torn window each,
+# stopped past the 1000th finding.
+put("findings-many.trace",
+    "table addr=0x100000 kind=generic count=1048576 entry=16 fetch=8 present-bit=0\n"
+    + "".join(f"init addr={hex(0x100000 + i * 16)} size=16 value=0x11000000000000001\nbegin addr={hex(0x100000 + i * 16)}\n"
+              f"store addr={hex(0x100008 + i * 16)} size=8 value=0x2\nstore addr={hex(0x100000 + i * 16)} size=8 value=0x3\n"
+              f"end addr={hex(0x100000 + i * 16)}\n" for i in range(6000)))
 # Declared tables, 32000 of them, 1 MB of text.
 put("tables-many.trace",
     "".join(f"table addr={hex(0x100000 + i * 0x1000)} kind=root\n" for i in range(32000)))
