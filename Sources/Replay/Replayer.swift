@@ -113,14 +113,23 @@ public struct ReplayLimits: Sendable, Equatable {
     /// entries would make a million entry records out of one short line.
     public var touchesPerEvent: Int
 
+    /// Most table entries one `store` or `init` may touch: a 16-byte store
+    /// over a table of 1-byte entries, or an entry shared by sixteen
+    /// overlapping tables (VT-d tables overlap at most twice: a shared PASID
+    /// table, a table being moved). Without it, tables declared many times
+    /// over the same bytes make every store touch them all (10000 tables and
+    /// 8000 stores, 1 MB of text, ran for minutes).
+    public var touchesPerStore: Int
+
     /// The default limits.
     public static let standard = ReplayLimits()
 
     /// Limits; each defaults to the standard one.
-    public init(entries: Int = 65_536, tables: Int = 65_536, touchesPerEvent: Int = 4096) {
+    public init(entries: Int = 65_536, tables: Int = 65_536, touchesPerEvent: Int = 4096, touchesPerStore: Int = 16) {
         self.entries = entries
         self.tables = tables
         self.touchesPerEvent = touchesPerEvent
+        self.touchesPerStore = touchesPerStore
     }
 }
 
@@ -254,6 +263,7 @@ public struct Replayer: Sendable {
     /// writes into a reachable table links what it points to.
     private mutating func applyInit(_ write: MemoryWrite, _ event: TraceEvent) throws(TraceError) {
         findHits(write.addr, UInt64(write.size))
+        try checkStoreHits(event)
         if hits.isEmpty {
             initialize(write)
             return
@@ -290,6 +300,7 @@ public struct Replayer: Sendable {
             memory.write(addr: write.addr, size: Int(write.size), value: write.value)
             return
         }
+        try checkStoreHits(event)
         let current = hits
         beforeValues.removeAll(keepingCapacity: true)
         for hit in current { beforeValues.append(cpuEntry(hit.table, hit.index)) }
@@ -373,6 +384,13 @@ public struct Replayer: Sendable {
         }
         findHits(read.addr, read.size)
         try touchForRead(event, unitFilter: u, nonCoherentOnly: false)
+    }
+
+    private func checkStoreHits(_ event: TraceEvent) throws(TraceError) {
+        guard hits.count <= limits.touchesPerStore else {
+            throw TraceError(file: fileName, location: .line(event.line, column: 1),
+                             message: "one \(event.kind.name) touches more than \(limits.touchesPerStore) table entries (tables overlap here)")
+        }
     }
 
     private mutating func touchForRead(_ event: TraceEvent, unitFilter: Int?, nonCoherentOnly: Bool) throws(TraceError) {

@@ -93,6 +93,17 @@ struct LimitsTests {
         #expect(error.message == "more than 10 table entries tracked (raise the limit with --max-entries)")
     }
 
+    @Test func oneStoreTouchesABoundedNumberOfEntries() throws {
+        #expect(ReplayLimits.standard.touchesPerStore == 16)
+        let tables = (1...3).map { "table addr=0x1000 kind=generic count=\($0) entry=8 fetch=8 present-bit=0\n" }.joined()
+        #expect(replayError(tables + "store addr=0x1000 size=8 value=1\n") { $0.limits.touchesPerStore = 3 } == nil)
+        for kind in ["store", "init"] {
+            let error = try #require(replayError(tables + "\(kind) addr=0x1000 size=8 value=1\n") { $0.limits.touchesPerStore = 2 })
+            #expect(error.location == .line(4, column: 1))
+            #expect(error.message == "one \(kind) touches more than 2 table entries (tables overlap here)")
+        }
+    }
+
     @Test func tablesReachableAtOnceAreBounded() throws {
         #expect(ReplayLimits.standard.tables == 65_536)
         let text = (0..<5).map { "table addr=\(hex(0x10000 + $0 * 0x1000)) kind=pasid sid=\($0) pasid-base=0\n" }.joined()

@@ -177,6 +177,20 @@ put("findings-many.trace",
     + "".join(f"init addr={hex(0x100000 + i * 16)} size=16 value=0x11000000000000001\nbegin addr={hex(0x100000 + i * 16)}\n"
               f"store addr={hex(0x100008 + i * 16)} size=8 value=0x2\nstore addr={hex(0x100000 + i * 16)} size=8 value=0x3\n"
               f"end addr={hex(0x100000 + i * 16)}\n" for i in range(6000)))
+# 10000 tables over the same bytes, then stores to them: the first store
+# touches more entries than one store may.
+put("tables-stacked.trace",
+    "".join(f"table addr=0x1000 kind=generic count={i + 1} entry=8 fetch=8 present-bit=0\n" for i in range(10000))
+    + "store addr=0x1000 size=8 value=1\n" * 8000)
+# 16 tables over the same bytes (the most one store may touch) and 27000
+# stores to them.
+put("tables-stacked-16.trace",
+    "".join(f"table addr=0x1000 kind=generic count={i + 1} entry=8 fetch=8 present-bit=0\n" for i in range(16))
+    + "".join(f"store addr=0x1000 size=8 value={i}\n" for i in range(27000)))
+# 4096 one-byte tables on one page: every store looks at each.
+put("tables-one-page-4096.trace",
+    "".join(f"table addr={hex(0x1000 + i)} kind=generic count=1 entry=1 fetch=1 present-bit=0\n" for i in range(4096))
+    + "store addr=0x1800 size=8 value=0\n" * 22000)
 # Declared tables, 32000 of them, 1 MB of text.
 put("tables-many.trace",
     "".join(f"table addr={hex(0x100000 + i * 0x1000)} kind=root\n" for i in range(32000)))
