@@ -168,12 +168,14 @@ public struct Analysis {
                 if recent.count > 16 { recent.removeFirst(8) }
                 weakBarriers[event.cpu] = recent
             }
+        // In set order, not sorted: each entry's state is its own, and
+        // ``finish(replay:symbols:)`` orders the findings.
         case .inval(let inv):
             guard let unit = replay.unitIndex(of: event.unit), let entries = watched[unit] else { break }
-            for e in entries.sorted() { invalidationIssued(e, inv, ref, replay) }
+            for e in entries { invalidationIssued(e, inv, ref, replay) }
         case .wait:
             guard let unit = replay.unitIndex(of: event.unit), let entries = watched[unit] else { break }
-            for e in entries.sorted() { waitCompleted(e, ref, replay) }
+            for e in entries { waitCompleted(e, ref, replay) }
         case .begin(let addr):
             for entry in try replay.entries(startingAt: addr, event: event) {
                 let value = replay.deviceValue(of: entry)

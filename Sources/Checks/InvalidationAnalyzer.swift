@@ -85,18 +85,23 @@ extension Analysis {
         checkFlushBeforeInvalidation(e, inv, ref, replay)
         handshakeInvalidation(e, inv, ref)
         if var obligation = tracks[e].obligation {
+            var changed = false
             for i in obligation.steps.indices where !obligation.completed[i] && obligation.issued[i] == nil {
                 let newDID = Layout.domainID(replay.entries[e].kind, obligation.lastChange.after)
                 switch obligation.steps[i].match(inv, newDID: newDID) {
-                case .covers: obligation.issued[i] = ref
+                case .covers:
+                    obligation.issued[i] = ref
+                    changed = true
                 case .wrongScope(let why):
                     if obligation.nearMisses.count < 8 {
                         obligation.nearMisses.append((i, ref, "the \(obligation.steps[i].name) invalidation at line \(ref.event.line) has \(why)"))
+                        changed = true
                     }
                 case .unrelated: break
                 }
             }
-            tracks[e].obligation = obligation
+            // Stored back only when changed: storing allocates its box.
+            if changed { tracks[e].obligation = obligation }
         }
         // A covering invalidation ends a live entry's in-place update, and
         // the unit no longer holds what it fetched before.

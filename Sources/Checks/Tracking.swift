@@ -132,7 +132,8 @@ struct OutOfLine<Value> {
     init(_ value: Value) { storage = Storage(value) }
 
     var value: Value {
-        get { storage.value }
+        // Borrowed, not copied: reading one field copies only that field.
+        _read { yield storage.value }
         _modify {
             if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.value) }
             yield &storage.value
@@ -161,48 +162,53 @@ struct EntryTrack {
     var reported: [Int] = []
     private var rare: OutOfLine<RareState>?
 
-    /// Reads and writes one field of the out-of-line state, allocating it on
-    /// the first write and freeing it when it empties.
-    private subscript<T>(rare path: WritableKeyPath<RareState, T>, empty empty: T) -> T {
-        get { rare?.value[keyPath: path] ?? empty }
-        set {
-            if rare == nil { rare = OutOfLine(RareState()) }
-            rare!.value[keyPath: path] = newValue
-            if rare!.value.isEmpty { rare = nil }
+    /// Changes the out-of-line state, allocating it on the first write and
+    /// freeing it when it empties. (Direct field access, not key paths: a key
+    /// path copied the whole state on every read.)
+    private mutating func withRare(_ body: (inout RareState) -> Void) {
+        if rare == nil {
+            var state = RareState()
+            body(&state)
+            if !state.isEmpty { rare = OutOfLine(state) }
+            return
         }
+        body(&rare!.value)
+        if rare!.value.isEmpty { rare = nil }
     }
 
     /// The current weak-model epoch.
-    var epoch: Epoch? { get { self[rare: \.epoch, empty: nil] } set { self[rare: \.epoch, empty: nil] = newValue } }
+    var epoch: Epoch? {
+        get { rare?.value.epoch }
+        set { withRare { $0.epoch = newValue } }
+    }
     /// Closed epochs waiting for their updates to end.
     var pendingEpochs: [Epoch] {
-        get { self[rare: \.pendingEpochs, empty: []] }
-        set { self[rare: \.pendingEpochs, empty: []] = newValue }
+        get { rare?.value.pendingEpochs ?? [] }
+        set { withRare { $0.pendingEpochs = newValue } }
     }
     /// The current recorded fetch sequence.
     var observation: Observation? {
-        get { self[rare: \.observation, empty: nil]?.value }
-        set { self[rare: \.observation, empty: nil] = newValue.map(OutOfLine.init) }
+        get { rare?.value.observation?.value }
+        set { withRare { $0.observation = newValue.map(OutOfLine.init) } }
     }
     /// Closed fetch sequences waiting for their updates to end.
     var pendingObservations: [Observation] {
-        get { self[rare: \.pendingObservations, empty: []] }
-        set { self[rare: \.pendingObservations, empty: []] = newValue }
+        get { rare?.value.pendingObservations ?? [] }
+        set { withRare { $0.pendingObservations = newValue } }
     }
     var handshake: Handshake? {
-        get { self[rare: \.handshake, empty: nil]?.value }
-        set { self[rare: \.handshake, empty: nil] = newValue.map(OutOfLine.init) }
+        get { rare?.value.handshake?.value }
+        set { withRare { $0.handshake = newValue.map(OutOfLine.init) } }
     }
     var obligation: Obligation? {
-        get { self[rare: \.obligation, empty: nil]?.value }
-        set { self[rare: \.obligation, empty: nil] = newValue.map(OutOfLine.init) }
+        get { rare?.value.obligation?.value }
+        set { withRare { $0.obligation = newValue.map(OutOfLine.init) } }
     }
     /// The first store not yet flushed (non-coherent units).
     var dirty: EventRef? {
-        get { self[rare: \.dirty, empty: nil]?.value }
-        set { self[rare: \.dirty, empty: nil] = newValue.map(OutOfLine.init) }
+        get { rare?.value.dirty?.value }
+        set { withRare { $0.dirty = newValue.map(OutOfLine.init) } }
     }
-
     /// The update a new finding about the current state belongs to.
     var currentSerial: Int { open?.serial ?? max(serial, 1) }
 
