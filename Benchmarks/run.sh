@@ -95,6 +95,9 @@ measure bstats "$EVENTS" "hitless stats (binary)" "'$BIN' stats '$BIG.htb.zst'"
 measure btso "$EVENTS" "hitless analyze (binary, tso)" "'$BIN' analyze '$BIG.htb.zst'"
 measure stso "$SMALL" "hitless analyze (text, tso, small)" "'$BIN' analyze '$LITTLE.zst'"
 measure sbtso "$SMALL" "hitless analyze (binary, tso, small)" "'$BIN' analyze '$LITTLE.htb.zst'"
+FOUR="'$LITTLE.zst' '$LITTLE.zst' '$LITTLE.zst' '$LITTLE.zst'"
+measure j1 "$((4 * SMALL))" "hitless analyze --jobs 1, 4 traces (small)" "'$BIN' analyze --jobs 1 $FOUR"
+measure j2 "$((4 * SMALL))" "hitless analyze --jobs 2, 4 traces (small)" "'$BIN' analyze --jobs 2 $FOUR"
 
 awk '
 { key[NR] = $1; n[$1] = $2; wall[$1] = $3; cpu[$1] = $4; rss[$1] = $5; name = $6; for (i = 7; i <= NF; i++) name = name " " $i; label[$1] = name }
@@ -103,7 +106,7 @@ END {
     for (i = 1; i <= NR; i++) {
         k = key[i]
         base = (k == "bzdc" || k == "btso" || k == "bstats") ? "bzdc" : "wcl"
-        small = (k == "stso" || k == "sbtso")
+        small = (k == "stso" || k == "sbtso" || k == "j1" || k == "j2")
         ratio = small ? "" : sprintf("%.2f", wall[k] / wall[base])
         cratio = small ? "" : sprintf("%.2f", cpu[k] / cpu[base])
         printf "%-42s %9d %8.2f %8.2f %9.2f M %9.2f M %7s %7s %8.1f\n", label[k], n[k], wall[k], cpu[k], n[k] / wall[k] / 1e6, n[k] / cpu[k] / 1e6, ratio, cratio, rss[k] / 1024
@@ -113,5 +116,6 @@ END {
     printf "analyze (binary) / zstd -dc (binary):   %6.2f (%.2f)   goal: at most 1.2\n", wall["btso"] / wall["bzdc"], cpu["btso"] / cpu["bzdc"]
     printf "linearity, text, %d / %d events:   time x%.2f (CPU x%.2f)   goal: at most x%.1f\n", n["tso"], n["stso"], wall["tso"] / wall["stso"], cpu["tso"] / cpu["stso"], 1.05 * n["tso"] / n["stso"]
     printf "linearity, binary, %d / %d events: time x%.2f (CPU x%.2f)\n", n["btso"], n["sbtso"], wall["btso"] / wall["sbtso"], cpu["btso"] / cpu["sbtso"]
+    printf "--jobs 2 / --jobs 1 on 4 traces:        %6.2f (CPU %.2f)   goal: at most 0.6\n", wall["j2"] / wall["j1"], cpu["j2"] / cpu["j1"]
     printf "peak memory of analyze: text %.1f MiB (%d events), %.1f MiB (%d); binary %.1f MiB, %.1f MiB   goal: at most 64\n", rss["tso"] / 1024, n["tso"], rss["stso"] / 1024, n["stso"], rss["btso"] / 1024, rss["sbtso"] / 1024
 }' "$RESULTS"
