@@ -73,6 +73,9 @@ public struct Analysis {
     /// Entries whose current weak-model epoch is on each CPU, so that a
     /// device write barrier closes (and frees) them at once.
     var openEpochs: [UInt32: Set<Int>] = [:]
+    /// The last requirements computed for each watched entry, with what
+    /// they were computed from.
+    var requirementMemo: [Int: RequirementMemo] = [:]
     /// Entries with something pending on each unit (an open update of a live
     /// entry, a handshake, an obligation, unflushed stores), so that an
     /// invalidation or a wait visits only them.
@@ -214,6 +217,7 @@ public struct Analysis {
         guard tracks[e].handshake == nil, tracks[e].obligation == nil, tracks[e].dirty == nil else { return }
         if let open = tracks[e].open, !open.explicit, EntryShape(replay.entries[e]).isPresent(open.old) { return }
         watched[replay.entries[e].unit]?.remove(e)
+        requirementMemo[e] = nil
     }
 
     /// Ends the analysis: closes open updates and reports what was left

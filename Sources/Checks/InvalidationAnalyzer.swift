@@ -20,6 +20,17 @@ extension Analysis {
                                                  cachingModeSetup: cachingModeSetup)
     }
 
+    /// ``requirements(_:old:new:_:cachingModeSetup:)``, remembered per
+    /// watched entry: every invalidation visits every watched entry, and
+    /// building the requirements allocates.
+    mutating func cachedRequirements(_ e: Int, old: EntryValue, new: EntryValue, _ replay: Replayer) -> [RequiredInvalidation] {
+        let deviceTLB = deviceTLBEnabled(e, old: old, new: new, replay)
+        if let memo = requirementMemo[e], memo.old == old, memo.new == new, memo.deviceTLB == deviceTLB { return memo.steps }
+        let steps = requirements(e, old: old, new: new, replay)
+        requirementMemo[e] = RequirementMemo(old: old, new: new, deviceTLB: deviceTLB, steps: steps)
+        return steps
+    }
+
     /// The device may hold translations in its own TLB (ATS): legacy context
     /// TT = 01b, scalable context DTE, and for a PASID entry its device's
     /// scalable context entry's DTE, read by the walk.
@@ -111,7 +122,7 @@ extension Analysis {
         let liveUpdate = tracks[e].open.map { !$0.explicit && EntryShape(replay.entries[e]).isPresent($0.old) } ?? false
         guard liveUpdate || tracks[e].fetchedPresent else { unwatchIfIdle(e, replay); return }
         let cached = tracks[e].obligation?.old ?? tracks[e].handshake?.clear.before ?? device
-        if let first = requirements(e, old: cached, new: device, replay).first, first.match(inv) == .covers {
+        if let first = cachedRequirements(e, old: cached, new: device, replay).first, first.match(inv) == .covers {
             tracks[e].fetchedPresent = false
             if liveUpdate { endUpdate(e, new: device, replay) }
         }

@@ -21,7 +21,7 @@ extension Analysis {
     mutating func checkFlushBeforeInvalidation(_ e: Int, _ inv: Invalidation, _ ref: EventRef, _ replay: Replayer) {
         guard let dirty = tracks[e].dirty else { return }
         let device = tracks[e].device
-        let concerned = requirements(e, old: device, new: device, replay).contains { $0.match(inv) != .unrelated }
+        let concerned = cachedRequirements(e, old: device, new: device, replay).contains { $0.match(inv) != .unrelated }
         guard concerned else { return }
         let record = replay.entries[e]
         let message = "\(entryName(record)): the store at line \(dirty.event.line) is not flushed before the invalidation at line \(ref.event.line); the unit (coherent=0) reads memory and may refetch the old value"

@@ -43,6 +43,15 @@ struct Update {
     var ownershipCuts: [Int] = []
 }
 
+/// Requirements of an entry and the values (and device-TLB state) they
+/// were computed from.
+struct RequirementMemo {
+    var old: EntryValue
+    var new: EntryValue
+    var deviceTLB: Bool
+    var steps: [RequiredInvalidation]
+}
+
 /// O and N of an update that has ended.
 struct EndedUpdate {
     var serial: Int
