@@ -33,32 +33,12 @@ if [ ! -s "$TRACE" ]; then
     "$BIN" generate --events "$EVENTS" --seed 1 --buggy 0.05 -o "$TRACE" --manifest "$OUT/replay-$EVENTS.json"
 fi
 
-TIMES=$(mktemp)
-trap 'rm -f "$TIMES"' EXIT
-
-# run NAME ARGS...: RUNS runs; prints "median_wall median_cpu max_rss_kib".
-# CPU time (user + system) is printed too: on a loaded machine the wall
-# clock measures the neighbours more than hitless.
-run() {
-    local name=$1; shift
-    local walls=() cpus=() rss=0
-    for _ in $(seq "$RUNS"); do
-        /usr/bin/time -f "%e %U %S %M" -o "$TIMES" "$@" > /dev/null
-        read -r e u s m < "$TIMES"
-        walls+=("$e")
-        cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')")
-        (( m > rss )) && rss=$m
-        echo "  $name: ${e}s wall, ${u}s user ${s}s sys, ${m} KiB" >&2
-    done
-    echo "$(median "${walls[@]}") $(median "${cpus[@]}") $rss"
-}
-
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+. Benchmarks/lib.sh
 
 echo "trace: $TRACE ($(du -h "$TRACE" | cut -f1)), $EVENTS events, $RUNS runs each; load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-read -r PARSE PARSE_CPU PARSE_RSS < <(run "parse (stats)" "$BIN" stats "$TRACE")
-read -r REPLAY REPLAY_CPU REPLAY_RSS < <(run "parse+replay (entries --summary)" "$BIN" entries --summary "$TRACE")
-read -r SINGLE SINGLE_CPU SINGLE_RSS < <(run "parse+replay, one thread" "$BIN" entries --summary --single-thread "$TRACE")
+read -r PARSE PARSE_CPU PARSE_RSS < <(timed_runs "parse (stats)" "'$BIN' stats '$TRACE'")
+read -r REPLAY REPLAY_CPU REPLAY_RSS < <(timed_runs "parse+replay (entries --summary)" "'$BIN' entries --summary '$TRACE'")
+read -r SINGLE SINGLE_CPU SINGLE_RSS < <(timed_runs "parse+replay, one thread" "'$BIN' entries --summary --single-thread '$TRACE'")
 "$BIN" entries --summary "$TRACE" >&2
 
 awk -v p="$PARSE" -v r="$REPLAY" -v pc="$PARSE_CPU" -v rc="$REPLAY_CPU" -v pm="$PARSE_RSS" -v rm="$REPLAY_RSS" \

@@ -50,38 +50,18 @@ trace() {
     echo "$OUT/$name"
 }
 
-TIMES=$(mktemp)
-trap 'rm -f "$TIMES"' EXIT
-
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-
-# run NAME COMMAND: RUNS runs of `sh -c COMMAND`; prints "median_wall median_cpu max_rss_kib".
-# Exit status 1 (findings) is success here; 2 or more stops the benchmark.
-run() {
-    local name=$1 cmd=$2 walls=() cpus=() rss=0 status
-    for _ in $(seq "$RUNS"); do
-        status=0
-        /usr/bin/time -f "%e %U %S %M" -o "$TIMES" sh -c "$cmd" > /dev/null || status=$?
-        if [ "$status" -gt 1 ]; then echo "$name failed (exit $status): $cmd" >&2; exit 1; fi
-        read -r e u s m < <(tail -n 1 "$TIMES")
-        walls+=("$e")
-        cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')")
-        (( m > rss )) && rss=$m
-        echo "  $name: ${e} s wall, ${u} s user ${s} s sys, ${m} KiB" >&2
-    done
-    echo "$(median "${walls[@]}") $(median "${cpus[@]}") $rss"
-}
+. Benchmarks/lib.sh
 
 BIG=$(trace "$EVENTS")
 LITTLE=$(trace "$SMALL")
 echo "traces: $BIG.zst ($(du -h "$BIG.zst" | cut -f1)), $BIG.htb.zst ($(du -h "$BIG.htb.zst" | cut -f1)); $RUNS runs each; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 RESULTS=$(mktemp)
-trap 'rm -f "$TIMES" "$RESULTS"' EXIT
+trap 'rm -f "$RESULTS"' EXIT
 # measure KEY EVENTS NAME COMMAND
 measure() {
     local key=$1 n=$2 name=$3 cmd=$4 wall cpu rss
-    read -r wall cpu rss < <(run "$name" "$cmd")
+    read -r wall cpu rss < <(timed_runs "$name" "$cmd")
     echo "$key $n $wall $cpu $rss $name" >> "$RESULTS"
 }
 
