@@ -15,12 +15,13 @@ public struct SparseMemory: Sendable {
     public static let pageShift: UInt64 = 8
     private static let pageMask: UInt64 = (1 << pageShift) - 1
     private var pages = PageMap()
-    /// The pages, sixteen to a 64 KiB slab: memory grows a slab at a time,
+    /// The pages, 256 to a 64 KiB slab: memory grows a slab at a time,
     /// never by copying everything into an array twice the size (which, at
     /// the moment of growth, held three times the pages in memory).
     private var slabs: [[UInt8]] = []
     private var pagesMade = 0
     private static let slabShift = 16
+    private static let slabMask = (1 << slabShift) - 1
     // The last page looked up: stores cluster, so many lookups hit it.
     private var lastPage: UInt64 = .max
     private var lastBase = 0
@@ -64,7 +65,7 @@ public struct SparseMemory: Sendable {
     /// Reads byte `addr`.
     public func byte(_ addr: UInt64) -> UInt8 {
         guard let b = base(addr) else { return 0 }
-        return slabs[b >> Self.slabShift][b & 0xffff + Int(addr & Self.pageMask)]
+        return slabs[b >> Self.slabShift][b & Self.slabMask + Int(addr & Self.pageMask)]
     }
 
     /// Writes `size` bytes of `value`, least significant byte at `addr`.
@@ -72,7 +73,7 @@ public struct SparseMemory: Sendable {
         let offset = Int(addr & Self.pageMask)
         if offset + size <= Self.pageSize {
             let page = base(forPage: addr >> Self.pageShift)
-            let b = page & 0xffff + offset
+            let b = page & Self.slabMask + offset
             slabs[page >> Self.slabShift].withUnsafeMutableBytes { raw in
                 switch size {
                 case 8: raw.storeBytes(of: UInt64(truncatingIfNeeded: value).littleEndian, toByteOffset: b, as: UInt64.self)
@@ -98,7 +99,7 @@ public struct SparseMemory: Sendable {
             let off = Int(a & Self.pageMask)
             let n = min(remaining, Self.pageSize - off)
             for i in 0..<n {
-                slabs[b >> Self.slabShift][b & 0xffff + off + i] = UInt8(truncatingIfNeeded: v)
+                slabs[b >> Self.slabShift][b & Self.slabMask + off + i] = UInt8(truncatingIfNeeded: v)
                 v >>= 8
             }
             remaining -= n
@@ -121,7 +122,7 @@ public struct SparseMemory: Sendable {
         if addr & 7 == 0, size & 7 == 0, addr >> Self.pageShift == (addr &+ UInt64(size - 1)) >> Self.pageShift {
             // Aligned whole words within a page.
             guard let b = base(addr) else { return value }
-            let start = b & 0xffff + Int(addr & Self.pageMask)
+            let start = b & Self.slabMask + Int(addr & Self.pageMask)
             slabs[b >> Self.slabShift].withUnsafeBytes { raw in
                 for w in 0..<size / 8 {
                     value[w] = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start + w * 8, as: UInt64.self))
@@ -146,12 +147,12 @@ public struct SparseMemory: Sendable {
                 let dst = base(forPage: a >> Self.pageShift)
                 other.slabs[src >> Self.slabShift].withUnsafeBytes { from in
                     slabs[dst >> Self.slabShift].withUnsafeMutableBytes { to in
-                        (to.baseAddress! + dst & 0xffff + off).copyMemory(from: from.baseAddress! + src & 0xffff + off, byteCount: n)
+                        (to.baseAddress! + dst & Self.slabMask + off).copyMemory(from: from.baseAddress! + src & Self.slabMask + off, byteCount: n)
                     }
                 }
             } else if let dst = base(a) {
                 _ = slabs[dst >> Self.slabShift].withUnsafeMutableBytes { to in
-                    (to.baseAddress! + dst & 0xffff + off).initializeMemory(as: UInt8.self, repeating: 0, count: n)
+                    (to.baseAddress! + dst & Self.slabMask + off).initializeMemory(as: UInt8.self, repeating: 0, count: n)
                 }
             }
             remaining -= n
