@@ -188,7 +188,7 @@ public struct Replayer: Sendable {
 
     /// A replayer with no units, tables or memory. `fileName` names the
     /// trace in errors.
-    public init(fileName: String = "<trace>", keepHistory: Bool = false, limits: ReplayLimits = ReplayLimits()) {
+    public init(fileName: String = "<trace>", keepHistory: Bool = false, limits: ReplayLimits = .standard) {
         self.fileName = fileName
         self.keepHistory = keepHistory
         self.limits = limits
@@ -486,7 +486,7 @@ public struct Replayer: Sendable {
         if let r = tableEntryRecords[table][index] { return r }
         guard let t = tables[table] else { return 0 }
         var label: UInt32 = 0
-        if let name = t.label { label = labelNumber(name) }
+        if t.kind == .generic, let name = t.label { label = labelNumber(name) }
         let key = t.entryKey(index, label: label)
         let record: Int
         if let existing = recordOfKey[key] {
