@@ -73,9 +73,9 @@ public struct Analysis {
     /// Entries whose current weak-model epoch is on each CPU, so that a
     /// device write barrier closes (and frees) them at once.
     var openEpochs: [UInt32: Set<Int>] = [:]
-    /// The last requirements computed for each watched entry, with what
-    /// they were computed from.
-    var requirementMemo: [Int: RequirementMemo] = [:]
+    /// The last requirements computed for each watched entry (at most two),
+    /// with what they were computed from.
+    var requirementMemo: [Int: [RequirementMemo]] = [:]
     /// Entries with something pending on each unit (an open update of a live
     /// entry, a handshake, an obligation, unflushed stores), so that an
     /// invalidation or a wait visits only them.

@@ -22,12 +22,16 @@ extension Analysis {
 
     /// ``requirements(_:old:new:_:cachingModeSetup:)``, remembered per
     /// watched entry: every invalidation visits every watched entry, and
-    /// building the requirements allocates.
+    /// building the requirements allocates. Two per entry, because a visit
+    /// may ask twice: for the cached value (what the unit holds) and for the
+    /// device-visible one (an unflushed store).
     mutating func cachedRequirements(_ e: Int, old: EntryValue, new: EntryValue, _ replay: Replayer) -> [RequiredInvalidation] {
         let deviceTLB = deviceTLBEnabled(e, old: old, new: new, replay)
-        if let memo = requirementMemo[e], memo.old == old, memo.new == new, memo.deviceTLB == deviceTLB { return memo.steps }
+        var memos = requirementMemo[e] ?? []
+        if let memo = memos.first(where: { $0.old == old && $0.new == new && $0.deviceTLB == deviceTLB }) { return memo.steps }
         let steps = requirements(e, old: old, new: new, replay)
-        requirementMemo[e] = RequirementMemo(old: old, new: new, deviceTLB: deviceTLB, steps: steps)
+        memos.insert(RequirementMemo(old: old, new: new, deviceTLB: deviceTLB, steps: steps), at: 0)
+        requirementMemo[e] = Array(memos.prefix(2))
         return steps
     }
 
