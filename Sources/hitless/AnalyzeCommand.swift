@@ -35,15 +35,11 @@ struct AnalysisFlags: ParsableArguments {
     }
 
     func options() throws -> AnalysisOptions {
-        guard let rules else {
-            return AnalysisOptions(memoryModel: memoryModel, limits: limits.limits, maxFindings: maxFindings)
+        var selected = Set(Rule.allCases)
+        if let rules {
+            do { selected = try Rule.selection(parsing: rules) } catch { throw ValidationError("--rules: \(error)") }
         }
-        do {
-            return AnalysisOptions(memoryModel: memoryModel, rules: try Rule.selection(parsing: rules), limits: limits.limits,
-                                   maxFindings: maxFindings)
-        } catch {
-            throw ValidationError("--rules: \(error)")
-        }
+        return AnalysisOptions(memoryModel: memoryModel, rules: selected, limits: limits.limits, maxFindings: maxFindings)
     }
 }
 
