@@ -73,13 +73,17 @@ public struct Analysis {
     /// Entries whose current weak-model epoch is on each CPU, so that a
     /// device write barrier closes (and frees) them at once.
     var openEpochs: [UInt32: Set<Int>] = [:]
-    /// The last requirements computed for each watched entry (at most two),
+    /// The last requirements computed for each entry with pending
+    /// invalidation work (at most two),
     /// with what they were computed from.
     var requirementMemo: [Int: [RequirementMemo]] = [:]
-    /// Entries with something pending on each unit (an open update of a live
-    /// entry, a handshake, an obligation, unflushed stores), so that an
-    /// invalidation or a wait visits only them.
-    var watched: [Int: Set<Int>] = [:]
+    /// Which entries each invalidation and wait must visit.
+    var interest = InvalidationInterest()
+    /// Entries visited by invalidations and waits so far: tests check that
+    /// requests concerning nothing pending cost nothing.
+    var invalidationVisits = 0
+    /// Per unit: entries changed since its last invalidation or wait.
+    var awaitingReindex: [Int: [Int]] = [:]
 
     /// An analysis of the trace named `traceName`.
     public init(traceName: String, options: AnalysisOptions = AnalysisOptions()) {
@@ -143,6 +147,7 @@ public struct Analysis {
                 } else {
                     noteUnflushedStore(e, touch, ref, record)
                 }
+                reindexIfNeeded(e, replay)
             }
         case .flush:
             for touch in step.touches {
@@ -151,14 +156,17 @@ public struct Analysis {
                 let e = prepare(touch.entry, touch.device)
                 noteFlush(e, touch)
                 let before = tracks[e].device
-                guard touch.device != before else { continue }
-                deviceChanged(e, Change(ref: ref, before: before, after: touch.device, bytes: differingBytes(before, touch.device)),
-                              replay)
+                if touch.device != before {
+                    deviceChanged(e, Change(ref: ref, before: before, after: touch.device, bytes: differingBytes(before, touch.device)),
+                                  replay)
+                }
+                reindexIfNeeded(e, replay)
             }
         case .fetch:
             for touch in step.touches {
                 let e = prepare(touch.entry, touch.device)
                 observeFetch(e, touch, ref, replay)
+                reindexIfNeeded(e, replay)
             }
         case .fence(let kind):
             if kind.ordersDeviceStores {
@@ -174,23 +182,37 @@ public struct Analysis {
         // In set order, not sorted: each entry's state is its own, and
         // ``finish(replay:symbols:)`` orders the findings.
         case .inval(let inv):
-            guard let unit = replay.unitIndex(of: event.unit), let entries = watched[unit] else { break }
-            for e in entries { invalidationIssued(e, inv, ref, replay) }
+            guard let unit = replay.unitIndex(of: event.unit) else { break }
+            reindexChanged(unit: unit, replay)
+            let entries = interest.entries(concernedBy: inv, unit: unit)
+            invalidationVisits += entries.count
+            for e in entries {
+                invalidationIssued(e, inv, ref, replay)
+                reindex(e, replay)
+            }
         case .wait:
-            guard let unit = replay.unitIndex(of: event.unit), let entries = watched[unit] else { break }
-            for e in entries { waitCompleted(e, ref, replay) }
+            guard let unit = replay.unitIndex(of: event.unit) else { break }
+            reindexChanged(unit: unit, replay)
+            let entries = interest.takeAwaiting(unit: unit)
+            invalidationVisits += entries.count
+            for e in entries {
+                waitCompleted(e, ref, replay)
+                reindex(e, replay)
+            }
         case .begin(let addr):
             for entry in try replay.entries(startingAt: addr, event: event) {
                 let value = replay.deviceValue(of: entry)
                 let e = prepare(entry, value)
                 if tracks[e].open != nil { endUpdate(e, new: tracks[e].device, replay) }
                 startUpdate(e, old: tracks[e].device, explicit: true, replay)
+                reindexIfNeeded(e, replay)
             }
         case .end(let addr):
             for entry in try replay.entries(startingAt: addr, event: event) {
                 let e = prepare(entry, replay.deviceValue(of: entry))
                 guard tracks[e].open?.explicit == true else { continue }
                 endUpdate(e, new: replay.cpuValue(of: entry), replay)
+                reindexIfNeeded(e, replay)
             }
         default:
             break
@@ -208,16 +230,30 @@ public struct Analysis {
         return e
     }
 
-    mutating func watch(_ e: Int, _ replay: Replayer) {
-        watched[replay.entries[e].unit, default: []].insert(e)
+    /// Notes that an event changed `e`, so that its registration for
+    /// invalidations is brought up to date before its unit's next
+    /// invalidation or wait (once, however many stores come first); nearly
+    /// free for an entry with nothing pending.
+    mutating func reindexIfNeeded(_ e: Int, _ replay: Replayer) {
+        guard !tracks[e].awaitsReindex, tracks[e].isPending || hasPendingInvalidationWork(e, replay) else { return }
+        tracks[e].awaitsReindex = true
+        awaitingReindex[replay.entries[e].unit, default: []].append(e)
     }
 
-    /// Stops visiting `e` on invalidations once nothing is pending.
-    mutating func unwatchIfIdle(_ e: Int, _ replay: Replayer) {
-        guard tracks[e].handshake == nil, tracks[e].obligation == nil, tracks[e].dirty == nil else { return }
-        if let open = tracks[e].open, !open.explicit, EntryShape(replay.entries[e]).isPresent(open.old) { return }
-        watched[replay.entries[e].unit]?.remove(e)
-        requirementMemo[e] = nil
+    /// Registers the entries of `unit` changed since its last invalidation
+    /// or wait.
+    mutating func reindexChanged(unit: Int, _ replay: Replayer) {
+        if let changed = awaitingReindex.removeValue(forKey: unit) {
+            for e in changed {
+                tracks[e].awaitsReindex = false
+                reindex(e, replay)
+            }
+        }
+        if interest.shouldStartIndexing(unit: unit) {
+            for e in interest.pendingEntries(unit: unit) { reindex(e, replay) }
+        } else {
+            interest.stopIndexingIfSparse(unit: unit)
+        }
     }
 
     /// Ends the analysis: closes open updates and reports what was left
@@ -279,7 +315,6 @@ public struct Analysis {
     mutating func startUpdate(_ e: Int, old: EntryValue, explicit: Bool, _ replay: Replayer) {
         tracks[e].serial += 1
         tracks[e].open = Update(serial: tracks[e].serial, old: old, explicit: explicit)
-        if explicit || EntryShape(replay.entries[e]).isPresent(old) { watch(e, replay) }
     }
 
     mutating func appendChange(_ e: Int, _ change: Change) {
@@ -302,7 +337,6 @@ public struct Analysis {
         analyzeTornWindow(e, update, new: new, replay)
         analyzePendingEpochs(e, replay, force: false)
         analyzePendingObservations(e, replay, force: false)
-        unwatchIfIdle(e, replay)
     }
 
     // MARK: - Helpers

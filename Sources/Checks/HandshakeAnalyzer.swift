@@ -10,7 +10,6 @@ extension Analysis {
     mutating func startHandshake(_ e: Int, _ change: Change, _ replay: Replayer) {
         let covering = requirements(e, old: change.before, new: change.after, replay).first
         tracks[e].handshake = Handshake(clear: change, serial: change.serial, covering: covering)
-        watch(e, replay)
     }
 
     /// Judges a change made while a handshake is in progress.

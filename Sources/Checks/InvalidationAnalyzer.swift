@@ -9,20 +9,21 @@ import TraceFormat
 // update or the end of the trace.
 extension Analysis {
     /// The invalidations a change of entry `e` from `old` to `new` requires.
+    /// `deviceTLB` overrides whether the device has ATS enabled.
     func requirements(_ e: Int, old: EntryValue, new: EntryValue, _ replay: Replayer,
-                      cachingModeSetup: Bool = false) -> [RequiredInvalidation] {
+                      cachingModeSetup: Bool = false, deviceTLB: Bool? = nil) -> [RequiredInvalidation] {
         let record = replay.entries[e]
         // A cached present entry is tagged with its old domain id; under
         // caching mode a new entry is announced with its new one.
         let did = Layout.domainID(record.kind, cachingModeSetup ? new : old)
         return InvalidationRequirements.required(for: record.identity, old: old, new: new, cachedDID: did,
-                                                 deviceTLB: deviceTLBEnabled(e, old: old, new: new, replay),
+                                                 deviceTLB: deviceTLB ?? deviceTLBEnabled(e, old: old, new: new, replay),
                                                  cachingModeSetup: cachingModeSetup)
     }
 
-    /// ``requirements(_:old:new:_:cachingModeSetup:)``, remembered per
-    /// watched entry: every invalidation visits every watched entry, and
-    /// building the requirements allocates. Two per entry, because a visit
+    /// ``requirements(_:old:new:_:cachingModeSetup:deviceTLB:)``, remembered
+    /// per entry with pending work: invalidations visit such entries again
+    /// and again, and building the requirements allocates. Two per entry, because a visit
     /// may ask twice: for the cached value (what the unit holds) and for the
     /// device-visible one (an unflushed store).
     mutating func cachedRequirements(_ e: Int, old: EntryValue, new: EntryValue, _ replay: Replayer) -> [RequiredInvalidation] {
@@ -92,7 +93,6 @@ extension Analysis {
                                           steps: steps, firstChange: change, lastChange: change,
                                           issued: Array(repeating: nil, count: steps.count),
                                           completed: Array(repeating: false, count: steps.count))
-        watch(e, replay)
     }
 
     /// An invalidation request on the entry's unit.
@@ -124,13 +124,12 @@ extension Analysis {
         // change, else the current one.
         let device = tracks[e].device
         let liveUpdate = tracks[e].open.map { !$0.explicit && EntryShape(replay.entries[e]).isPresent($0.old) } ?? false
-        guard liveUpdate || tracks[e].fetchedPresent else { unwatchIfIdle(e, replay); return }
+        guard liveUpdate || tracks[e].fetchedPresent else { return }
         let cached = tracks[e].obligation?.old ?? tracks[e].handshake?.clear.before ?? device
         if let first = cachedRequirements(e, old: cached, new: device, replay).first, first.match(inv) == .covers {
             tracks[e].fetchedPresent = false
             if liveUpdate { endUpdate(e, new: device, replay) }
         }
-        unwatchIfIdle(e, replay)
     }
 
     /// A wait completes every invalidation issued before it.
@@ -141,7 +140,6 @@ extension Analysis {
             tracks[e].obligation = obligation.isSatisfied ? nil : obligation
             if obligation.isSatisfied { tracks[e].fetchedPresent = false }
         }
-        unwatchIfIdle(e, replay)
     }
 
     mutating func checkObligationAtEnd(_ e: Int, _ replay: Replayer) {

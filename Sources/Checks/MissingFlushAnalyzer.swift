@@ -9,7 +9,6 @@ extension Analysis {
     mutating func noteUnflushedStore(_ e: Int, _ touch: EntryTouch, _ ref: EventRef, _ record: EntryRecord) {
         guard touch.after != touch.device, tracks[e].dirty == nil else { return }
         tracks[e].dirty = ref
-        watched[record.unit, default: []].insert(e)
     }
 
     mutating func noteFlush(_ e: Int, _ touch: EntryTouch) {

@@ -7,7 +7,7 @@ public struct RequiredInvalidation: Sendable, Equatable {
     /// What a person calls the step (`PASID cache`, `IOTLB`, `device TLB`).
     public var name: String
     /// The types and granularities that cover it.
-    public var accepted: [(type: InvalidationType, granularities: Set<InvalidationGranularity>)]
+    public var accepted: [(type: InvalidationType, granularities: GranularitySet)]
     /// The domain id the request must carry (the cached, old one), where the
     /// accepted granularity names a domain.
     public var did: UInt16?
@@ -65,6 +65,27 @@ public struct RequiredInvalidation: Sendable, Equatable {
         guard aimedHere, let got = inv.did, let did else { return .unrelated }
         return .wrongScope("domain id \(got), but the cached entry is tagged with domain id \(did)")
     }
+}
+
+/// A set of invalidation granularities, as bits: requirements are built for
+/// every update of a cached entry, and a `Set` would allocate each time.
+public struct GranularitySet: Sendable, Hashable, ExpressibleByArrayLiteral {
+    /// Bit `1 << granularity.rawValue` for each member.
+    public var bits: UInt8
+
+    public init(arrayLiteral granularities: InvalidationGranularity...) {
+        bits = 0
+        for granularity in granularities { bits |= 1 << granularity.rawValue }
+    }
+
+    /// True when `granularity` is a member.
+    public func contains(_ granularity: InvalidationGranularity) -> Bool { bits & 1 << granularity.rawValue != 0 }
+
+    /// Adds `granularity`.
+    public mutating func insert(_ granularity: InvalidationGranularity) { bits |= 1 << granularity.rawValue }
+
+    /// The members, in the order of ``InvalidationGranularity``.
+    public var members: [InvalidationGranularity] { InvalidationGranularity.allCases.filter(contains) }
 }
 
 /// The invalidations each kind of entry needs after a change, as data
@@ -130,7 +151,7 @@ public enum InvalidationRequirements {
             let pasid = identity.pasid ?? 0
             let did = cachedDID ?? 0
             let pgtt = Layout.pgtt(old[0] & 1 == 1 ? old : new)
-            var iotlb: [(type: InvalidationType, granularities: Set<InvalidationGranularity>)] = [(.iotlb, [.domain, .global])]
+            var iotlb: [(type: InvalidationType, granularities: GranularitySet)] = [(.iotlb, [.domain, .global])]
             // Linux pasid_flush_caches(): under caching mode a new entry is
             // announced with a PASID-based IOTLB flush whatever its PGTT.
             let pasidBased = pgtt == 1 || pgtt == 4 || cachingModeSetup

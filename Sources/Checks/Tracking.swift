@@ -156,6 +156,12 @@ struct EntryTrack {
     /// The unit's view of the entry after the last event.
     var device = EntryValue()
     var known = false
+    /// Changed since it was last registered for invalidations
+    /// (``Analysis/reindexIfNeeded(_:_:)``).
+    var awaitsReindex = false
+    /// Has pending invalidation work, as its unit's
+    /// ``InvalidationInterest`` last heard.
+    var isPending = false
     /// The unit fetched the entry while present since the last covering
     /// invalidation (CHECKS.md, "may be cached").
     var fetchedPresent = false
@@ -218,6 +224,8 @@ struct EntryTrack {
         get { rare?.value.dirty?.value }
         set { withRare { $0.dirty = newValue.map(OutOfLine.init) } }
     }
+    /// Any of the rarely held states is set.
+    var hasRareState: Bool { rare != nil }
     /// The update a new finding about the current state belongs to.
     var currentSerial: Int { open?.serial ?? max(serial, 1) }
 

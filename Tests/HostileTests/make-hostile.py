@@ -196,6 +196,26 @@ put("tables-many.trace",
     "".join(f"table addr={hex(0x100000 + i * 0x1000)} kind=root\n" for i in range(32000)))
 put("stores-one-chunk.trace", LIVE + "store addr=0x10040 size=1 value=0x40\n"
     + "".join(f"store addr={hex(0x10040 + (i % 16))} size=1 value={hex(i & 0xff)}\n" for i in range(40)))
+# 8960 live PASID entries fetched and changed, all waiting for their
+# invalidations, then 3000 requests for a PASID none has: each request must
+# not visit every waiting entry (that took minutes). Global invalidations at
+# the end cover them all: no finding.
+def pending_entries(tables, requests):
+    text = []
+    for t in range(tables):
+        base = 0x1000000 + t * 0x1000
+        text.append(f"table addr={hex(base)} kind=pasid sid={t} pasid-base=0\n")
+        text += [f"init addr={hex(base + i * 64)} size=16 value=0x50000000000000041\n" for i in range(64)]
+        text.append(f"fetch addr={hex(base)} size=4096\n")
+        text += [f"store addr={hex(base + i * 64 + 8)} size=8 value=0x6\n" for i in range(64)]
+    return "".join(text) + "".join(requests)
+GLOBAL = "inval type=pasid gran=global\ninval type=iotlb gran=global\nwait\n"
+put("invalidations-unrelated.trace",
+    pending_entries(140, ["inval type=pasid gran=pasid did=9 pasid=100\n"] * 3000 + [GLOBAL]))
+# The same entries, and requests with their PASID but the wrong domain id:
+# near misses, of which each entry keeps eight.
+put("invalidations-near-miss.trace",
+    pending_entries(140, [f"inval type=pasid gran=pasid did=9 pasid={i % 64}\n" for i in range(3000)] + [GLOBAL]))
 
 # Files over 64 KiB are committed zstd-compressed (the reader takes either).
 if not plain:
