@@ -181,14 +181,17 @@ public struct Analysis {
             }
         // In set order, not sorted: each entry's state is its own, and
         // ``finish(replay:symbols:)`` orders the findings.
-        case .inval(let inv):
+        case .inval(let request):
             guard let unit = replay.unitIndex(of: event.unit) else { break }
+            // The unit ignores the fields the request's granularity does not use.
+            let inv = InterestKey.canonical(request) ?? request
             reindexChanged(unit: unit, replay)
             let entries = interest.entries(concernedBy: inv, unit: unit)
             invalidationVisits += entries.count
             for e in entries {
+                let before = interestState(e, replay)
                 invalidationIssued(e, inv, ref, replay)
-                reindex(e, replay)
+                if interestState(e, replay) != before { reindex(e, replay) }
             }
         case .wait:
             guard let unit = replay.unitIndex(of: event.unit) else { break }

@@ -67,7 +67,7 @@ extension Analysis {
         if var obligation = tracks[e].obligation {
             // Invalidations must come after the last store is visible.
             for i in obligation.steps.indices {
-                if let early = obligation.issued[i] {
+                if let early = obligation.issued[i], obligation.wantsNearMiss(i) {
                     obligation.nearMisses.append((i, early, "the \(obligation.steps[i].name) invalidation at line \(early.event.line) came before the store at line \(change.ref.event.line)"))
                 }
                 obligation.issued[i] = nil
@@ -108,7 +108,7 @@ extension Analysis {
                     obligation.issued[i] = ref
                     changed = true
                 case .wrongScope(let why):
-                    if obligation.nearMisses.count < 8 {
+                    if obligation.wantsNearMiss(i) {
                         obligation.nearMisses.append((i, ref, "the \(obligation.steps[i].name) invalidation at line \(ref.event.line) has \(why)"))
                         changed = true
                     }

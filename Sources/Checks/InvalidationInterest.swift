@@ -8,12 +8,13 @@ import TraceFormat
 // still waits on under keys that every request able to change its state
 // (cover it, be a near miss, or find its store unflushed) looks up.
 //
-// `RequiredInvalidation.match` skips every check whose field the request
-// lacks, so the keys are built per request *shape*: which of sid, PASID and
-// domain id it carries. A request that carries a source id or PASID the
-// requirement names must equal it; a domain id filters only where a wrong
-// one is not a near miss. Every entry a request visits is thereby changed by
-// it (covered, or given one of its eight near misses), or is one of the rare
+// Requests are first reduced to the fields their type and granularity use
+// (InterestKey.canonical), so that each type and granularity has one or two
+// shapes: which of sid, PASID and domain id the request carries. An entry
+// registers each requirement under the keys those shapes look up. A request
+// that carries a source id or PASID the requirement names must equal it; a
+// domain id filters only where a wrong one is not a near miss. Every entry a request visits is thereby changed by
+// it (covered, or given one of the few near misses kept per requirement), or is one of the rare
 // near-miss candidates the keys over-approximate, so the visits add up to the
 // work the requests do, not to entries times requests.
 
@@ -65,6 +66,40 @@ struct InterestKey: Hashable, Comparable {
         if shape & coversBit != 0 { return strict | did }
         // A matching source id or PASID makes any domain id a near miss.
         return strict != 0 ? strict : did
+    }
+
+    /// The fields (``sidBit``, ``pasidBit``, ``didBit``) a request of this
+    /// type and granularity carries, as the reader requires them
+    /// (LineParser.requiredInvalidationKeys), and the one it may carry.
+    static func requestFields(_ type: InvalidationType, _ granularity: InvalidationGranularity)
+        -> (required: UInt8, optional: UInt8) {
+        switch (type, granularity) {
+        case (.devtlb, .pasid), (.pdevtlb, .pasid), (.pdevtlb, .page): (sidBit | pasidBit, 0)
+        case (.devtlb, _), (.pdevtlb, _): (sidBit, 0)
+        case (.iec, _), (_, .global): (0, 0)
+        case (_, .domain): (didBit, 0)
+        // The context-cache device-selective descriptor has a domain id.
+        case (_, .device): (sidBit, type == .context ? didBit : 0)
+        case (_, .pasid): (didBit | pasidBit, 0)
+        case (_, .page): (didBit, pasidBit)
+        }
+    }
+
+    /// `inv` with only the fields its type and granularity use (the unit
+    /// ignores the others: a domain-selective request names no PASID), or
+    /// nil when it lacks one they require, which no trace the reader accepts
+    /// does.
+    static func canonical(_ inv: Invalidation) -> Invalidation? {
+        let (required, optional) = requestFields(inv.type, inv.granularity)
+        let held = (inv.sid != nil ? sidBit : 0) | (inv.pasid != nil ? pasidBit : 0) | (inv.did != nil ? didBit : 0)
+        guard held & required == required else { return nil }
+        let kept = held & (required | optional)
+        var result = inv
+        if kept & sidBit == 0 { result.sid = nil }
+        if kept & pasidBit == 0 { result.pasid = nil }
+        if kept & didBit == 0 { result.did = nil }
+        if !(inv.type == .context && inv.granularity == .device) { result.fm = nil }
+        return result
     }
 
     /// The request's domain id is compared (RequiredInvalidation.match).
@@ -180,25 +215,23 @@ struct InvalidationInterest {
                 let covering = mode == .covers || nearMissOnly
                 let shape = strictFields | (usesDID && step.did != nil ? InterestKey.didBit : 0)
                     | (covering ? InterestKey.coversBit : 0)
-                // Every combination of the requirement's fields a request may
-                // carry (`strict` for source id and PASID, then domain id).
-                var strict: UInt8 = 0
-                while true {
-                    for hasDID in [false, true] where !hasDID || shape & InterestKey.didBit != 0 {
-                        let mask = InterestKey.lookupMask(shape: shape, strict: strict, hasDID: hasDID)
-                        var key = InterestKey(unit: Int32(truncatingIfNeeded: unit), type: accept.type.rawValue,
-                                              granularity: raw, shape: shape, mask: mask)
-                        if mask & InterestKey.sidBit != 0 { key.sid = step.sid ?? 0 }
-                        if mask & InterestKey.pasidBit != 0 { key.pasid = step.pasid ?? 0 }
-                        guard mask & InterestKey.didBit != 0 else { keys.append(key); continue }
-                        for did in [step.did, step.alsoDID, covering ? nil : newDID] {
-                            guard let did else { continue }
-                            key.did = did
-                            keys.append(key)
-                        }
+                // Only the fields a request of this type and granularity
+                // carries: those the reader requires, with and without the
+                // one it allows (InterestKey.requestFields).
+                let (required, optional) = InterestKey.requestFields(accept.type, granularity)
+                for fields in optional == 0 ? [required] : [required, required | optional] {
+                    let mask = InterestKey.lookupMask(shape: shape, strict: strictFields & fields,
+                                                      hasDID: fields & InterestKey.didBit != 0)
+                    var key = InterestKey(unit: Int32(truncatingIfNeeded: unit), type: accept.type.rawValue,
+                                          granularity: raw, shape: shape, mask: mask)
+                    if mask & InterestKey.sidBit != 0 { key.sid = step.sid ?? 0 }
+                    if mask & InterestKey.pasidBit != 0 { key.pasid = step.pasid ?? 0 }
+                    guard mask & InterestKey.didBit != 0 else { keys.append(key); continue }
+                    for did in [step.did, step.alsoDID, covering ? nil : newDID] {
+                        guard let did else { continue }
+                        key.did = did
+                        keys.append(key)
                     }
-                    if strict == strictFields { break }
-                    strict = ((strict | ~strictFields) &+ 1) & strictFields  // the next subset
                 }
             }
         }
@@ -242,7 +275,8 @@ struct InvalidationInterest {
         return keys
     }
 
-    /// Every value made of some of the bits of `bits`.
+    /// Every value made of some of the bits of `bits` (the source ids a
+    /// function mask leaves unchecked).
     static func subsets<T: FixedWidthInteger>(of bits: T) -> [T] {
         var result: [T] = [0]
         var bit: T = 1
@@ -282,9 +316,11 @@ struct InvalidationInterest {
         }
     }
 
-    /// The entries `inv` on `unit` may concern, in ascending order.
+    /// The entries `inv` (canonical: ``InterestKey/canonical(_:)``) on
+    /// `unit` may concern, in ascending order; every pending entry of the
+    /// unit for a request that is not canonical.
     func entries(concernedBy inv: Invalidation, unit: Int) -> [Int] {
-        guard indexed.contains(unit) else { return pendingEntries(unit: unit) }
+        guard indexed.contains(unit), InterestKey.canonical(inv) == inv else { return pendingEntries(unit: unit) }
         var found: [Int] = []
         for key in Self.lookupKeys(for: inv, unit: unit) {
             buckets[key]?.forEach { found.append(Int($0)) }
@@ -324,6 +360,42 @@ extension Analysis {
         return EntryShape(replay.entries[e]).isPresent(open.old)
     }
 
+    /// What a visit by an invalidation or a wait may change of the inputs of
+    /// ``reindex(_:_:)``: when it stays the same the keys do too (a visit
+    /// changes no stored value, so the requirements stay the same).
+    struct InterestState: Equatable {
+        var obligation: Int = -1
+        var issued: UInt64 = 0
+        var completed: UInt64 = 0
+        var nearMissesFull: UInt64 = 0
+        var live = false
+        var handshake: Int = 0
+        var flushWanted = false
+        var cached = false
+        var pending = false
+    }
+
+    func interestState(_ e: Int, _ replay: Replayer) -> InterestState {
+        let track = tracks[e]
+        var state = InterestState()
+        state.pending = hasPendingInvalidationWork(e, replay)
+        state.cached = track.fetchedPresent
+        state.live = track.open.map { !$0.explicit && EntryShape(replay.entries[e]).isPresent($0.old) } ?? false
+        guard track.hasRareState else { return state }
+        if let obligation = track.obligation {
+            state.obligation = obligation.serial
+            for i in obligation.steps.indices where i < 64 {
+                if obligation.issued[i] != nil { state.issued |= 1 << i }
+                if obligation.completed[i] { state.completed |= 1 << i }
+            }
+            for i in obligation.steps.indices where i < 64 && !obligation.wantsNearMiss(i) { state.nearMissesFull |= 1 << i }
+        }
+        if let handshake = track.handshake { state.handshake = handshake.invalidation == nil ? 1 : 2 }
+        state.flushWanted = track.dirty != nil
+            && !track.reported.contains((track.open?.serial ?? track.serial + 1) << 3 | Rule.missingFlush.ordinal)
+        return state
+    }
+
     /// The obligation's first requirement is `step` and still unissued: its
     /// keys already find every request that covers `step`.
     private func awaitsFirstStep(of obligation: Obligation?, equalTo step: RequiredInvalidation) -> Bool {
@@ -351,10 +423,10 @@ extension Analysis {
         var awaitingWait = false
         let device = tracks[e].device
         if let obligation = tracks[e].obligation {
-            let mode: InterestMode = obligation.nearMisses.count < 8 ? .anyMatch : .covers
             let newDID = Layout.domainID(record.kind, obligation.lastChange.after)
             for i in obligation.steps.indices where !obligation.completed[i] {
                 if obligation.issued[i] == nil {
+                    let mode: InterestMode = obligation.wantsNearMiss(i) ? .anyMatch : .covers
                     InvalidationInterest.keys(for: obligation.steps[i], unit: unit, mode: mode, newDID: newDID, into: &keys)
                 } else {
                     awaitingWait = true

@@ -108,6 +108,17 @@ struct Obligation {
     /// not (wrong domain, issued before the store, never waited for).
     var nearMisses: [(step: Int, ref: EventRef, reason: String)] = []
 
+    /// Most near misses kept per step: enough to show the mistake, and a
+    /// trace of thousands of them costs no more.
+    static let nearMissesPerStep = 2
+
+    /// Step `i` has room for another near miss.
+    func wantsNearMiss(_ i: Int) -> Bool {
+        var count = 0
+        for miss in nearMisses where miss.step == i { count += 1 }
+        return count < Self.nearMissesPerStep
+    }
+
     var isSatisfied: Bool { completed.allSatisfy { $0 } }
 }
 

@@ -155,3 +155,39 @@ struct InvalidationIndexTests {
         #expect(try findings(text, indexThreshold: 0) == findings(text, indexThreshold: .max))
     }
 }
+
+@Suite("Invalidation requests are judged by the fields their granularity uses")
+struct CanonicalRequestTests {
+    /// PASID 1's domain id changes from 5 to 6.
+    let changedDomain = livePasidEntry + "store addr=0x10048 size=8 value=0x6\n"
+
+    @Test func aDomainSelectiveRequestCoversEveryPASIDOfTheDomainWhateverPASIDItNames() throws {
+        let findings = try analyze(changedDomain + """
+            inval type=pasid gran=domain did=5 pasid=3
+            inval type=piotlb gran=pasid did=5 pasid=1
+            wait
+
+            """)
+        #expect(findings.isEmpty)
+    }
+
+    @Test func aPASIDSelectiveRequestForAnotherPASIDCoversNothing() throws {
+        let findings = try analyze(changedDomain + """
+            inval type=pasid gran=pasid did=5 pasid=3
+            inval type=piotlb gran=pasid did=5 pasid=1
+            wait
+
+            """)
+        #expect(rules(findings) == ["missing-invalidation"])
+    }
+
+    @Test func nearMissesAreKeptTwoPerRequirement() throws {
+        let findings = try analyze(changedDomain + String(repeating: "inval type=pasid gran=pasid did=6 pasid=1\n", count: 5) + """
+            inval type=piotlb gran=pasid did=5 pasid=1
+            wait
+
+            """)
+        #expect(rules(findings) == ["missing-invalidation"])
+        #expect(findings.first?.message.components(separatedBy: "has domain id 6").count == 3)
+    }
+}
