@@ -100,12 +100,10 @@ public struct Analysis {
                            progress: ((_ events: Int, _ fileBytes: UInt64, _ findings: Int) -> Void)? = nil)
         throws(TraceError) -> AnalysisResult {
         var analysis = Analysis(traceName: reader.fileName, options: options)
-        var findingsSoFar = 0
-        let replay = try Replayer.forEachStep(reader, limits: options.limits, pipelined: pipelined, afterBatch: progress.map { report in
-            { events, fileBytes in report(events, fileBytes, findingsSoFar) }
+        let replay = try Replayer.forEachStep(reader, limits: options.limits, pipelined: pipelined, afterBatch: { events, fileBytes in
+            progress?(events, fileBytes, analysis.findings.count)
         }) { (step, replay) throws(TraceError) in
             try analysis.observe(step, replay: &replay)
-            findingsSoFar = analysis.findings.count
         }
         let findings = try analysis.finish(replay: replay, symbols: reader.symbols)
         return AnalysisResult(trace: reader.fileName, findings: findings, diagnostics: replay.diagnostics,

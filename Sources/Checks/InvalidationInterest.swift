@@ -354,10 +354,10 @@ extension Analysis {
     /// handshake, an obligation, unflushed stores, or an in-place update of
     /// a live entry (which a covering invalidation ends).
     func hasPendingInvalidationWork(_ e: Int, _ replay: Replayer) -> Bool {
-        let track = tracks[e]
-        if track.hasRareState && (track.handshake != nil || track.obligation != nil || track.dirty != nil) { return true }
-        guard let open = track.open, !open.explicit else { return false }
-        return EntryShape(replay.entries[e]).isPresent(open.old)
+        // Field by field: a copy of the whole track retains all it holds.
+        if tracks[e].hasRareState && (tracks[e].hasHandshake || tracks[e].hasObligation || tracks[e].dirty != nil) { return true }
+        guard tracks[e].open?.explicit == false else { return false }
+        return tracks[e].open.map { EntryShape(replay.entries[e]).isPresent($0.old) } ?? false
     }
 
     /// What a visit by an invalidation or a wait may change of the inputs of
@@ -376,13 +376,12 @@ extension Analysis {
     }
 
     func interestState(_ e: Int, _ replay: Replayer) -> InterestState {
-        let track = tracks[e]
         var state = InterestState()
         state.pending = hasPendingInvalidationWork(e, replay)
-        state.cached = track.fetchedPresent
-        state.live = track.open.map { !$0.explicit && EntryShape(replay.entries[e]).isPresent($0.old) } ?? false
-        guard track.hasRareState else { return state }
-        if let obligation = track.obligation {
+        state.cached = tracks[e].fetchedPresent
+        state.live = tracks[e].open.map { !$0.explicit && EntryShape(replay.entries[e]).isPresent($0.old) } ?? false
+        guard tracks[e].hasRareState else { return state }
+        if let obligation = tracks[e].obligation {
             state.obligation = obligation.serial
             for i in obligation.steps.indices where i < 64 {
                 if obligation.issued[i] != nil { state.issued |= 1 << i }
@@ -390,9 +389,9 @@ extension Analysis {
             }
             for i in obligation.steps.indices where i < 64 && !obligation.wantsNearMiss(i) { state.nearMissesFull |= 1 << i }
         }
-        if let handshake = track.handshake { state.handshake = handshake.invalidation == nil ? 1 : 2 }
-        state.flushWanted = track.dirty != nil
-            && !track.reported.contains((track.open?.serial ?? track.serial + 1) << 3 | Rule.missingFlush.ordinal)
+        if let handshake = tracks[e].handshake { state.handshake = handshake.invalidation == nil ? 1 : 2 }
+        state.flushWanted = tracks[e].dirty != nil
+            && !tracks[e].reported.contains((tracks[e].open?.serial ?? tracks[e].serial + 1) << 3 | Rule.missingFlush.ordinal)
         return state
     }
 

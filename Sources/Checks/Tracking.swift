@@ -237,6 +237,10 @@ struct EntryTrack {
     }
     /// Any of the rarely held states is set.
     var hasRareState: Bool { rare != nil }
+    /// A handshake is in progress (without copying it out).
+    var hasHandshake: Bool { rare?.value.handshake != nil }
+    /// An obligation is open (without copying it out).
+    var hasObligation: Bool { rare?.value.obligation != nil }
     /// The update a new finding about the current state belongs to.
     var currentSerial: Int { open?.serial ?? max(serial, 1) }
 

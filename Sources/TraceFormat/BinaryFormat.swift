@@ -191,7 +191,9 @@ public struct BinaryTraceWriter {
 final class BinaryDecoder {
     /// The decoder's state, a struct: one exclusivity check per event
     /// instead of one per field a class would cost.
-    private var core: BinaryDecoderCore
+    /// Unchecked for overlapping access, as TraceReader's state is: decoded
+    /// from for every event, private, owned by one thread at a time.
+    @exclusivity(unchecked) private var core: BinaryDecoderCore
 
     init(name: String, source: any ByteSource, head: UnsafeRawBufferPointer, atEnd: Bool) throws(TraceError) {
         core = BinaryDecoderCore(name: name, source: source, head: head, atEnd: atEnd)
