@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A string interned in a ``SymbolTable``: unit names, `at=` sites, `mark`
 /// text and table names.
 public struct Symbol: Hashable, Sendable, Comparable {
@@ -70,8 +76,11 @@ public struct SymbolTable: Sendable {
     private func equal(_ index: Int, _ name: UnsafeBufferPointer<UInt8>) -> Bool {
         let span = spans[index]
         guard span.count == name.count else { return false }
-        for i in 0..<span.count where bytes[span.start + i] != name[i] { return false }
-        return true
+        guard let theirs = name.baseAddress, span.count > 0 else { return true }
+        return bytes.withUnsafeBufferPointer { ours in
+            guard let ours = ours.baseAddress else { return false }
+            return memcmp(ours + span.start, theirs, span.count) == 0
+        }
     }
 
     private mutating func grow() {
@@ -89,9 +98,26 @@ public struct SymbolTable: Sendable {
         }
     }
 
+    /// Eight bytes at a time: names (`at=` sites above all) are hashed for
+    /// every line that has one.
     private static func hash(_ name: UnsafeBufferPointer<UInt8>) -> Int {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in name { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return Int(truncatingIfNeeded: h ^ (h >> 29))
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(name.count)
+        guard let base = name.baseAddress else { return Int(truncatingIfNeeded: h) }
+        let raw = UnsafeRawPointer(base)
+        var i = 0
+        while i + 8 <= name.count {
+            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x9e37_79b9_7f4a_7c15
+            h ^= h >> 29
+            i += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < name.count {
+            tail |= UInt64(name[i]) << shift
+            shift += 8
+            i += 1
+        }
+        h = (h ^ tail) &* 0x9e37_79b9_7f4a_7c15
+        return Int(truncatingIfNeeded: h ^ (h >> 32))
     }
 }
