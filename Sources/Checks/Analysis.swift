@@ -186,10 +186,14 @@ public struct Analysis {
             reindexChanged(unit: unit, replay)
             let entries = interest.entries(concernedBy: inv, unit: unit)
             invalidationVisits += entries.count
+            // Indexed, an entry's keys are rebuilt only when the visit
+            // changed what they come from; unindexed, bringing its pending
+            // state up to date costs less than comparing.
+            let indexed = interest.isIndexed(unit)
             for e in entries {
-                let before = interestState(e, replay)
+                let before = indexed ? interestState(e, replay) : nil
                 invalidationIssued(e, inv, ref, replay)
-                if interestState(e, replay) != before { reindex(e, replay) }
+                if before == nil || interestState(e, replay) != before { reindex(e, replay) }
             }
         case .wait:
             guard let unit = replay.unitIndex(of: event.unit) else { break }
