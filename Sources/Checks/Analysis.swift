@@ -74,8 +74,7 @@ public struct Analysis {
     /// device write barrier closes (and frees) them at once.
     var openEpochs: [UInt32: Set<Int>] = [:]
     /// The last requirements computed for each entry with pending
-    /// invalidation work (at most two),
-    /// with what they were computed from.
+    /// invalidation work (at most two), with what they were computed from.
     var requirementMemo: [Int: [RequirementMemo]] = [:]
     /// Which entries each invalidation and wait must visit.
     var interest = InvalidationInterest()
@@ -143,7 +142,7 @@ public struct Analysis {
                     change.splits = !isSingleCopyAtomic(write, record)
                     deviceChanged(e, change, replay)
                 } else {
-                    noteUnflushedStore(e, touch, ref, record)
+                    noteUnflushedStore(e, touch, ref)
                 }
                 reindexIfNeeded(e, replay)
             }
@@ -177,14 +176,13 @@ public struct Analysis {
                 if recent.count > 16 { recent.removeFirst(8) }
                 weakBarriers[event.cpu] = recent
             }
-        // In set order, not sorted: each entry's state is its own, and
-        // ``finish(replay:symbols:)`` orders the findings.
         case .inval(let request):
             guard let unit = replay.unitIndex(of: event.unit) else { break }
             // The unit ignores the fields the request's granularity does not use.
-            let inv = InterestKey.canonical(request) ?? request
+            let canonical = InterestKey.canonical(request)
+            let inv = canonical ?? request
             reindexChanged(unit: unit, replay)
-            let entries = interest.entries(concernedBy: inv, unit: unit)
+            let entries = interest.entries(concernedBy: inv, unit: unit, isCanonical: canonical != nil)
             invalidationVisits += entries.count
             // Indexed, an entry's keys are rebuilt only when the visit
             // changed what they come from; unindexed, bringing its pending

@@ -54,9 +54,8 @@ extension Analysis {
                          events: [(ref: EventRef?, role: String)], old: EntryValue, exposed: EntryValue? = nil,
                          new: EntryValue, steps: [RequiredInvalidation] = [], bound: Bool = false) {
         guard enabled(rule) else { return }
-        let key = serial << 3 | rule.ordinal
-        guard !tracks[e].reported.contains(key) else { return }
-        tracks[e].reported.append(key)
+        guard !tracks[e].hasReported(rule, serial: serial) else { return }
+        tracks[e].reported.append(EntryTrack.reportKey(rule, serial: serial))
         var seen = Set<Int>()
         let ordered = events.compactMap { e in e.ref.map { ($0, e.role) } }
             .sorted { $0.0.index < $1.0.index }

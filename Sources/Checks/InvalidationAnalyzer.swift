@@ -123,7 +123,7 @@ extension Analysis {
         // Judge against what the unit may hold: the value before a pending
         // change, else the current one.
         let device = tracks[e].device
-        let liveUpdate = tracks[e].open.map { !$0.explicit && EntryShape(replay.entries[e]).isPresent($0.old) } ?? false
+        let liveUpdate = isLiveUpdate(e, replay)
         guard liveUpdate || tracks[e].fetchedPresent else { return }
         let cached = tracks[e].obligation?.old ?? tracks[e].handshake?.clear.before ?? device
         if let first = cachedRequirements(e, old: cached, new: device, replay).first, first.match(inv) == .covers {

@@ -13,10 +13,11 @@ import TraceFormat
 // shapes: which of sid, PASID and domain id the request carries. An entry
 // registers each requirement under the keys those shapes look up. A request
 // that carries a source id or PASID the requirement names must equal it; a
-// domain id filters only where a wrong one is not a near miss. Every entry a request visits is thereby changed by
-// it (covered, or given one of the few near misses kept per requirement), or is one of the rare
-// near-miss candidates the keys over-approximate, so the visits add up to the
-// work the requests do, not to entries times requests.
+// domain id filters only where a wrong one is not a near miss. Every entry a
+// request visits is thereby changed by it (covered, or given one of the few
+// near misses kept per requirement), or is one of the rare near-miss
+// candidates the keys over-approximate, so the visits add up to the work the
+// requests do, not to entries times requests.
 
 /// Whether a request must cover a requirement, or may also be a near miss.
 enum InterestMode {
@@ -316,11 +317,11 @@ struct InvalidationInterest {
         }
     }
 
-    /// The entries `inv` (canonical: ``InterestKey/canonical(_:)``) on
-    /// `unit` may concern, in ascending order; every pending entry of the
-    /// unit for a request that is not canonical.
-    func entries(concernedBy inv: Invalidation, unit: Int) -> [Int] {
-        guard indexed.contains(unit), InterestKey.canonical(inv) == inv else { return pendingEntries(unit: unit) }
+    /// The entries `inv` on `unit` may concern, in ascending order: every
+    /// pending entry of the unit for a request that lacks a key its
+    /// granularity requires (not `isCanonical`: ``InterestKey/canonical(_:)``).
+    func entries(concernedBy inv: Invalidation, unit: Int, isCanonical: Bool) -> [Int] {
+        guard indexed.contains(unit), isCanonical else { return pendingEntries(unit: unit) }
         var found: [Int] = []
         for key in Self.lookupKeys(for: inv, unit: unit) {
             buckets[key]?.forEach { found.append(Int($0)) }
@@ -356,8 +357,21 @@ extension Analysis {
     func hasPendingInvalidationWork(_ e: Int, _ replay: Replayer) -> Bool {
         // Field by field: a copy of the whole track retains all it holds.
         if tracks[e].hasRareState && (tracks[e].hasHandshake || tracks[e].hasObligation || tracks[e].dirty != nil) { return true }
-        guard tracks[e].open?.explicit == false else { return false }
-        return tracks[e].open.map { EntryShape(replay.entries[e]).isPresent($0.old) } ?? false
+        return isLiveUpdate(e, replay)
+    }
+
+    /// The entry is in an in-place update (not one `begin` opened) of a
+    /// live entry, which a covering invalidation ends.
+    func isLiveUpdate(_ e: Int, _ replay: Replayer) -> Bool {
+        guard let open = tracks[e].open, !open.explicit else { return false }
+        return EntryShape(replay.entries[e]).isPresent(open.old)
+    }
+
+    /// An invalidation may find the entry's store unflushed and be reported
+    /// for it (``checkFlushBeforeInvalidation(_:_:_:_:)``): once per update.
+    func wantsFlushCheck(_ e: Int) -> Bool {
+        tracks[e].dirty != nil && enabled(.missingFlush)
+            && !tracks[e].hasReported(.missingFlush, serial: tracks[e].openOrNextSerial)
     }
 
     /// What a visit by an invalidation or a wait may change of the inputs of
@@ -379,19 +393,18 @@ extension Analysis {
         var state = InterestState()
         state.pending = hasPendingInvalidationWork(e, replay)
         state.cached = tracks[e].fetchedPresent
-        state.live = tracks[e].open.map { !$0.explicit && EntryShape(replay.entries[e]).isPresent($0.old) } ?? false
+        state.live = isLiveUpdate(e, replay)
         guard tracks[e].hasRareState else { return state }
         if let obligation = tracks[e].obligation {
             state.obligation = obligation.serial
             for i in obligation.steps.indices where i < 64 {
                 if obligation.issued[i] != nil { state.issued |= 1 << i }
                 if obligation.completed[i] { state.completed |= 1 << i }
+                if !obligation.wantsNearMiss(i) { state.nearMissesFull |= 1 << i }
             }
-            for i in obligation.steps.indices where i < 64 && !obligation.wantsNearMiss(i) { state.nearMissesFull |= 1 << i }
         }
         if let handshake = tracks[e].handshake { state.handshake = handshake.invalidation == nil ? 1 : 2 }
-        state.flushWanted = tracks[e].dirty != nil
-            && !tracks[e].reported.contains((tracks[e].open?.serial ?? tracks[e].serial + 1) << 3 | Rule.missingFlush.ordinal)
+        state.flushWanted = wantsFlushCheck(e)
         return state
     }
 
@@ -441,15 +454,13 @@ extension Analysis {
                 keys.append(InvalidationInterest.anyRequestKey(unit: unit))
             }
         }
-        if tracks[e].dirty != nil, enabled(.missingFlush),
-           !tracks[e].reported.contains((tracks[e].open?.serial ?? tracks[e].serial + 1) << 3 | Rule.missingFlush.ordinal) {
+        if wantsFlushCheck(e) {
             // With the device TLB assumed on: whether it is depends on the
             // device's context entry, which may change without touching this one.
             let steps = requirements(e, old: device, new: device, replay, deviceTLB: true)
             for step in steps { InvalidationInterest.keys(for: step, unit: unit, mode: .anyMatch, newDID: nil, into: &keys) }
         }
-        let liveUpdate = tracks[e].open.map { !$0.explicit && EntryShape(record).isPresent($0.old) } ?? false
-        if liveUpdate || tracks[e].fetchedPresent {
+        if isLiveUpdate(e, replay) || tracks[e].fetchedPresent {
             let cached = tracks[e].obligation?.old ?? tracks[e].handshake?.clear.before ?? device
             if let first = cachedRequirements(e, old: cached, new: device, replay).first,
                !awaitsFirstStep(of: tracks[e].obligation, equalTo: first) {

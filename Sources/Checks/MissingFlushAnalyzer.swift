@@ -6,7 +6,7 @@ import TraceFormat
 // flushed; an invalidation issued before that makes the unit refetch the old
 // value.
 extension Analysis {
-    mutating func noteUnflushedStore(_ e: Int, _ touch: EntryTouch, _ ref: EventRef, _ record: EntryRecord) {
+    mutating func noteUnflushedStore(_ e: Int, _ touch: EntryTouch, _ ref: EventRef) {
         guard touch.after != touch.device, tracks[e].dirty == nil else { return }
         tracks[e].dirty = ref
     }
@@ -24,7 +24,7 @@ extension Analysis {
         guard concerned else { return }
         let record = replay.entries[e]
         let message = "\(entryName(record)): the store at line \(dirty.event.line) is not flushed before the invalidation at line \(ref.event.line); the unit (coherent=0) reads memory and may refetch the old value"
-        report(.missingFlush, entry: e, serial: tracks[e].open?.serial ?? tracks[e].serial + 1, message: message,
+        report(.missingFlush, entry: e, serial: tracks[e].openOrNextSerial, message: message,
                events: [(dirty, "store still in the CPU cache"), (ref, "invalidation relies on it")],
                old: device, new: replay.cpuValue(of: e))
     }

@@ -83,9 +83,6 @@ public struct GranularitySet: Sendable, Hashable, ExpressibleByArrayLiteral {
 
     /// Adds `granularity`.
     public mutating func insert(_ granularity: InvalidationGranularity) { bits |= 1 << granularity.rawValue }
-
-    /// The members, in the order of ``InvalidationGranularity``.
-    public var members: [InvalidationGranularity] { InvalidationGranularity.allCases.filter(contains) }
 }
 
 /// The invalidations each kind of entry needs after a change, as data

@@ -21,7 +21,7 @@ extension Analysis {
             // many entries cost no memory per entry.
             if tracks[e].open == nil && touch.bytes.lowerBound <= 0 && touch.bytes.upperBound >= shape.size { return }
             tracks[e].observation = Observation(value: touch.device & mask, seen: mask, fetches: [ref],
-                                                firstSerial: tracks[e].open?.serial ?? tracks[e].serial + 1,
+                                                firstSerial: tracks[e].openOrNextSerial,
                                                 lastSerial: serialNow)
         } else if tracks[e].observation != nil {
             let fresh = mask & ~tracks[e].observation!.seen

@@ -183,7 +183,8 @@ struct EntryTrack {
     var ended: [EndedUpdate] = []
     /// Updates found torn in program order (recent ones).
     var tornInOrder: [Int] = []
-    /// (rule, update) pairs already reported: one finding per rule, entry
+    /// (rule, update) pairs already reported, as ``reportKey(_:serial:)``:
+    /// one finding per rule, entry
     /// and update.
     var reported: [Int] = []
     private var rare: OutOfLine<RareState>?
@@ -235,6 +236,16 @@ struct EntryTrack {
         get { rare?.value.dirty?.value }
         set { withRare { $0.dirty = newValue.map(OutOfLine.init) } }
     }
+    /// The key of `rule`'s finding about update `serial` in ``reported``.
+    static func reportKey(_ rule: Rule, serial: Int) -> Int { serial << 3 | rule.ordinal }
+
+    /// `rule` has raised its finding about update `serial`.
+    func hasReported(_ rule: Rule, serial: Int) -> Bool { reported.contains(Self.reportKey(rule, serial: serial)) }
+
+    /// The open update, else the one the next change will start: what a
+    /// finding about a store not yet part of an ended update belongs to.
+    var openOrNextSerial: Int { open?.serial ?? serial + 1 }
+
     /// Any of the rarely held states is set.
     var hasRareState: Bool { rare != nil }
     /// A handshake is in progress (without copying it out).

@@ -9,7 +9,7 @@ extension Analysis {
         let why = write.isNaturallyAligned ? "crosses a \(record.fetchSize)-byte chunk boundary" : "is not naturally aligned"
         let e = touch.entry
         let message = "\(entryName(record)): the \(write.size)-byte store to \(wordsText(touch.bytes, kind: record.kind)) at line \(ref.event.line) \(why), so the unit may see it half done"
-        report(.unalignedStore, entry: e, serial: tracks[e].open?.serial ?? tracks[e].serial + 1, message: message,
+        report(.unalignedStore, entry: e, serial: tracks[e].openOrNextSerial, message: message,
                events: [(ref, "store that is not single-copy atomic")], old: touch.before, new: touch.after)
     }
 }
