@@ -50,8 +50,8 @@ extension Replayer {
     /// Calls `body` with every event of `reader`, in order, and the names it
     /// may refer to, while a second thread parses the batches that follow;
     /// `afterBatch` hears the events handed over so far and the file bytes
-    /// read after each batch. The first
-    /// malformed event stops the run after every event before it.
+    /// read after each batch. The first malformed event stops the run after
+    /// every event before it.
     static func pipelined(_ reader: TraceReader, afterBatch: (_ events: Int, _ fileBytes: UInt64) -> Void = { _, _ in },
                           _ body: (TraceEvent, SymbolTable) throws(TraceError) -> Void) throws(TraceError) {
         let pipe = EventPipe(reader)

@@ -158,9 +158,6 @@ public struct Replayer: Sendable {
     /// non-coherent unit was declared; other pages read from ``memory``.
     private var deviceMemory = SparseMemory()
     private var anyNonCoherent = false
-    /// The last page known to exist in ``deviceMemory`` (pages are never
-    /// dropped): stores cluster, and most need no lookup.
-    private var preservedPage: UInt64 = .max
 
     private var unitIndex: [Symbol: Int] = [:]
     // Tables by id; the ids of unlinked tables are reused, so these arrays
@@ -426,7 +423,6 @@ public struct Replayer: Sendable {
     private mutating func preserveDeviceView(_ addr: UInt64, _ size: UInt64) {
         var page = addr >> SparseMemory.pageShift
         let last = (addr &+ size &- 1) >> SparseMemory.pageShift
-        if page == last && page == preservedPage { return }
         while true {
             let base = page << SparseMemory.pageShift
             if !deviceMemory.hasPage(base) {
@@ -436,7 +432,6 @@ public struct Replayer: Sendable {
             if page == last { break }
             page &+= 1
         }
-        preservedPage = last
     }
 
     private func deviceByte(_ a: UInt64) -> UInt8 {

@@ -189,10 +189,9 @@ public struct BinaryTraceWriter {
 /// checks as the text parser. Works on the bytes in one buffer; an event
 /// allocates nothing.
 final class BinaryDecoder {
-    /// The decoder's state, a struct: one exclusivity check per event
-    /// instead of one per field a class would cost.
-    /// Unchecked for overlapping access, as TraceReader's state is: decoded
-    /// from for every event, private, owned by one thread at a time.
+    /// The decoder's state, a struct read and written for every event, and
+    /// unchecked for overlapping access at run time as TraceReader's state
+    /// is: private, and owned by one thread at a time.
     @exclusivity(unchecked) private var core: BinaryDecoderCore
 
     init(name: String, source: any ByteSource, head: UnsafeRawBufferPointer, atEnd: Bool) throws(TraceError) {
