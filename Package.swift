@@ -37,7 +37,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat"]),
+        .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat", "TraceGenerator"]),
         // Runs the built `hitless` binary; `swift test` builds it first.
         .testTarget(name: "CLITests"),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "TraceFormat", "TraceGenerator"]),

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TraceFormat
+import struct TraceGenerator.SplitMix64
 
 /// The binary bytes of `events` as `BinaryTraceWriter` writes them.
 func binaryBytes(_ events: [TraceEvent], _ symbols: SymbolTable) -> [UInt8] {

@@ -1,5 +1,6 @@
 import Testing
 @testable import TraceFormat
+import struct TraceGenerator.SplitMix64
 
 /// Damaged input must end in an error or a clean read: never a crash, a hang
 /// or memory that grows with the damage.

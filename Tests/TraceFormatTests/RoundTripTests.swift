@@ -1,20 +1,8 @@
 import Foundation
 import Testing
 @testable import TraceFormat
-
-/// SplitMix64: a small deterministic generator, so every seed gives the same
-/// trace on every machine.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}
+// SplitMix64: the generator's, so every seed gives the same trace on every machine.
+import struct TraceGenerator.SplitMix64
 
 /// Random valid traces that use every event kind, key and number range.
 struct TraceGenerator {
