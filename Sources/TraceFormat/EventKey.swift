@@ -44,37 +44,63 @@ enum EventKey: Int, CaseIterable {
 
     var bit: UInt32 { 1 << UInt32(rawValue) }
 
-    @inline(__always) static func lookup(_ bytes: UnsafeBufferPointer<UInt8>) -> EventKey? {
-        // Switch on length and first byte first: most lookups compare one name.
-        switch (bytes.count, bytes.first ?? 0) {
-        case (1, 0x74): return .t
-        case (3, 0x63): return bytes.equals("cpu") ? .cpu : nil
-        case (4, 0x75): return bytes.equals("unit") ? .unit : nil
-        case (2, 0x61): return bytes.equals("at") ? .at : (bytes.equals("am") ? .am : nil)
-        case (2, 0x69): return bytes.equals("id") ? .id : nil
-        case (4, 0x61): return bytes.equals("arch") ? .arch : (bytes.equals("addr") ? .addr : nil)
-        case (8, 0x63): return bytes.equals("coherent") ? .coherent : nil
-        case (12, 0x63): return bytes.equals("caching-mode") ? .cachingMode : nil
-        case (4, 0x6d): return bytes.equals("mode") ? .mode : nil
-        case (4, 0x6b): return bytes.equals("kind") ? .kind : nil
-        case (5, 0x63): return bytes.equals("count") ? .count : nil
-        case (3, 0x73): return bytes.equals("sid") ? .sid : nil
-        case (10, 0x70): return bytes.equals("pasid-base") ? .pasidBase : nil
-        case (3, 0x62): return bytes.equals("bus") ? .bus : nil
-        case (5, 0x65): return bytes.equals("entry") ? .entry : nil
-        case (5, 0x66): return bytes.equals("fetch") ? .fetch : nil
-        case (11, 0x70): return bytes.equals("present-bit") ? .presentBit : nil
-        case (4, 0x6e): return bytes.equals("name") ? .name : nil
-        case (4, 0x73): return bytes.equals("size") ? .size : nil
-        case (5, 0x76): return bytes.equals("value") ? .value : nil
-        case (4, 0x74): return bytes.equals("type") ? .type : (bytes.equals("text") ? .text : nil)
-        case (4, 0x67): return bytes.equals("gran") ? .gran : nil
-        case (3, 0x64): return bytes.equals("did") ? .did : nil
-        case (5, 0x70): return bytes.equals("pasid") ? .pasid : nil
-        case (2, 0x66): return bytes.equals("fm") ? .fm : nil
-        case (6, 0x74): return bytes.equals("target") ? .target : nil
+    /// The key spelled by `bytes`, or nil.
+    static func lookup(_ bytes: UnsafeBufferPointer<UInt8>) -> EventKey? {
+        lookup(in: bytes, from: 0, to: bytes.count)
+    }
+
+    /// The key spelled by `line[from..<to]`, or nil. The token's first
+    /// eight bytes, as one little-endian word, select the key: one switch
+    /// over constants rather than a comparison of names.
+    @inline(__always) static func lookup(in line: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> EventKey? {
+        let length = to - from
+        guard length >= 1 && length <= 12, let base = line.baseAddress else { return nil }
+        var word: UInt64
+        if from + 8 <= line.count {
+            word = WordScan.load(UnsafeRawPointer(base), from)
+            if length < 8 { word &= (1 << UInt64(length * 8)) - 1 }
+        } else {
+            word = 0
+            for i in 0..<min(length, 8) { word |= UInt64(line[from + i]) << UInt64(i * 8) }
+        }
+        // A zero byte in the token would otherwise pass for the padding.
+        guard word >> UInt64((min(length, 8) - 1) * 8) != 0 else { return nil }
+        let key: EventKey
+        switch word {
+        case 0x74: key = .t  // "t"
+        case 0x757063: key = .cpu  // "cpu"
+        case 0x74696e75: key = .unit  // "unit"
+        case 0x7461: key = .at  // "at"
+        case 0x6469: key = .id  // "id"
+        case 0x68637261: key = .arch  // "arch"
+        case 0x746e657265686f63: key = .coherent  // "coherent"
+        case 0x2d676e6968636163: key = .cachingMode  // "caching-" of "caching-mode"
+        case 0x72646461: key = .addr  // "addr"
+        case 0x65646f6d: key = .mode  // "mode"
+        case 0x646e696b: key = .kind  // "kind"
+        case 0x746e756f63: key = .count  // "count"
+        case 0x646973: key = .sid  // "sid"
+        case 0x61622d6469736170: key = .pasidBase  // "pasid-ba" of "pasid-base"
+        case 0x737562: key = .bus  // "bus"
+        case 0x7972746e65: key = .entry  // "entry"
+        case 0x6863746566: key = .fetch  // "fetch"
+        case 0x2d746e6573657270: key = .presentBit  // "present-" of "present-bit"
+        case 0x656d616e: key = .name  // "name"
+        case 0x657a6973: key = .size  // "size"
+        case 0x65756c6176: key = .value  // "value"
+        case 0x65707974: key = .type  // "type"
+        case 0x6e617267: key = .gran  // "gran"
+        case 0x646964: key = .did  // "did"
+        case 0x6469736170: key = .pasid  // "pasid"
+        case 0x6d61: key = .am  // "am"
+        case 0x6d66: key = .fm  // "fm"
+        case 0x74786574: key = .text  // "text"
+        case 0x746567726174: key = .target  // "target"
         default: return nil
         }
+        // Keys of a word or more (`coherent`, `caching-mode`, ...) compare in full.
+        guard length >= 8 else { return key }
+        return UnsafeBufferPointer(rebasing: line[from..<to]).equals(key.name) ? key : nil
     }
 }
 

@@ -21,9 +21,12 @@ struct LineParser {
 
     let fileName: String
     var symbols = SymbolTable()
-    private(set) var sawHeaderOrEvent = false
+    var sawHeaderOrEvent = false
     private var lastTime: UInt64?
     private var lastTimeLine: UInt64 = 0
+    /// Whether canonical `store` lines take ``parseCanonicalStore(_:kindEnd:number:)``
+    /// (off only in tests that compare it with the general parser).
+    var canonicalFastPath = true
     /// Set once a line shows the file is kernel trace output.
     private(set) var kernelTraceOutput = false
 
@@ -70,6 +73,10 @@ struct LineParser {
         while tokenEnd < line.count && !ASCII.isBlank(line[tokenEnd]) { tokenEnd += 1 }
         let first = UnsafeBufferPointer(rebasing: line[start..<tokenEnd])
         if let kind = EventKind.lookup(first) {
+            if kind == .store && canonicalFastPath,
+               let event = try parseCanonicalStore(line, kindEnd: tokenEnd, number: number) {
+                return .event(event)
+            }
             try checkUTF8(line, from: start, number: number)
             return .event(try parseEvent(kind, line, kindStart: start, kindEnd: tokenEnd, number: number,
                                          prefixCPU: nil, prefixTime: nil))
@@ -166,7 +173,7 @@ struct LineParser {
             while i < line.count && ASCII.isBlank(line[i]) { i += 1 }
             if i == line.count { break }
             let tokenStart = i
-            while i < line.count && !ASCII.isBlank(line[i]) && line[i] != ASCII.equals { i += 1 }
+            i = line.endOfKey(from: i)
             let keyBytes = UnsafeBufferPointer(rebasing: line[tokenStart..<i])
             guard i < line.count && line[i] == ASCII.equals else {
                 while i < line.count && !ASCII.isBlank(line[i]) { i += 1 }
@@ -174,7 +181,7 @@ struct LineParser {
             }
             let equals = i
             i += 1
-            guard let key = EventKey.lookup(keyBytes), allowed & key.bit != 0 else {
+            guard let key = EventKey.lookup(in: line, from: tokenStart, to: equals), allowed & key.bit != 0 else {
                 while i < line.count && !ASCII.isBlank(line[i]) { i += 1 }
                 let token = UnsafeBufferPointer(rebasing: line[tokenStart..<i]).text
                 if EventKey.lookup(keyBytes) != nil {
@@ -201,7 +208,7 @@ struct LineParser {
                 valueEnd[key.rawValue] = end
                 i = line.count
             } else {
-                while i < line.count && !ASCII.isBlank(line[i]) { i += 1 }
+                i = line.endOfToken(from: i)
                 valueEnd[key.rawValue] = i
                 if i == equals + 1 {
                     throw error(number, equals + 1, "key `\(keyBytes.text)` has no value", found: keyBytes.text + "=")
@@ -228,7 +235,7 @@ struct LineParser {
         return event
     }
 
-    private mutating func setTime(_ event: inout TraceEvent, _ time: UInt64?, number: UInt64, column: Int) throws(TraceError) {
+    mutating func setTime(_ event: inout TraceEvent, _ time: UInt64?, number: UInt64, column: Int) throws(TraceError) {
         guard let time else { return }
         if let lastTime, time < lastTime {
             throw TraceError(file: fileName, location: .line(number, column: column),
@@ -494,7 +501,7 @@ struct LineParser {
         let bytes = value(key, line)
         // A control character could not be written back as it was read (a
         // trailing CR is a line end): names are printable text.
-        if let bad = bytes.firstIndex(where: { ($0 < 0x20 && $0 != ASCII.tab) || $0 == 0x7f }) {
+        if let bad = bytes.firstControlCharacter() {
             throw error(n, valueStart[key.rawValue] + bad, "control character in `\(key.name)=`",
                         found: "byte 0x" + String(bytes[bad], radix: 16))
         }

@@ -40,9 +40,13 @@ extension UnsafeBufferPointer<UInt8> {
         // 19 decimal digits. Anything longer takes the 128-bit path.
         if count > 2 && count <= 18 && self[0] == ASCII.zero && (self[1] == ASCII.x || self[1] == ASCII.upperX) {
             var value: UInt64 = 0
-            for i in 2..<count {
-                guard let digit = ASCII.hexValue(self[i]) else { throw .malformed }
-                value = value << 4 | UInt64(digit)
+            if count >= 8, let v = parseLongHex() {
+                value = v
+            } else {
+                for i in 2..<count {
+                    guard let digit = ASCII.hexValue(self[i]) else { throw .malformed }
+                    value = value << 4 | UInt64(digit)
+                }
             }
             guard bits == 64 || value >> bits == 0 else { throw .tooWide }
             return value
@@ -196,3 +200,151 @@ public func formatSourceID(_ sid: UInt16) -> String { SourceID.format(sid) }
 
 /// Formats a number as `0x` and lower-case hexadecimal digits.
 public func hex<T: BinaryInteger>(_ value: T) -> String { "0x" + String(value, radix: 16) }
+
+/// Eight bytes at a time: the text parser's scans, checks and hexadecimal
+/// numbers look at one 64-bit word per step rather than one byte (a trace
+/// line is some 90 bytes, and the byte loops were most of its cost).
+///
+/// The byte masks follow the classic "has a zero byte" trick: the high bit
+/// is set in each matching byte, exactly for the lowest match; bytes above
+/// it may be flagged falsely, so only the lowest flagged byte is used.
+enum WordScan {
+    static let ones: UInt64 = 0x0101_0101_0101_0101
+    static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// The little-endian word at `offset` (its first byte in the low bits).
+    @inline(__always) static func load(_ raw: UnsafeRawPointer, _ offset: Int) -> UInt64 {
+        UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+    }
+
+    /// High bit of each zero byte of `w` (exact for the lowest).
+    @inline(__always) static func zeroBytes(_ w: UInt64) -> UInt64 { (w &- ones) & ~w & highs }
+
+    /// High bit of each byte of `w` equal to `b` (exact for the lowest).
+    @inline(__always) static func bytes(_ w: UInt64, equalTo b: UInt8) -> UInt64 { zeroBytes(w ^ (ones &* UInt64(b))) }
+
+    /// High bit of each byte of `w` below `limit`, at most 0x80 (exact for the lowest).
+    @inline(__always) static func bytes(_ w: UInt64, below limit: UInt8) -> UInt64 {
+        (w &- (ones &* UInt64(limit))) & ~w & highs
+    }
+
+    /// Blanks: spaces and tabs.
+    @inline(__always) static func blanks(_ w: UInt64) -> UInt64 {
+        bytes(w, equalTo: ASCII.space) | bytes(w, equalTo: ASCII.tab)
+    }
+
+    /// The value of eight ASCII hexadecimal digits, the first in the low
+    /// byte of `w` and most significant; nil when any byte is not a digit.
+    @inline(__always) static func hex8(_ w: UInt64) -> UInt32? {
+        guard w & highs == 0 else { return nil }
+        // Every byte is below 0x80, so adding at most 0x7f carries into no
+        // other byte: the high bit then says "at least" or "more than".
+        let atLeast0 = w &+ (ones &* (0x80 - 0x30))
+        let above9 = w &+ (ones &* (0x7f - 0x39))
+        let lower = w | (ones &* 0x20)  // 'A'...'F' as 'a'...'f'
+        let atLeastA = lower &+ (ones &* (0x80 - 0x61))
+        let aboveF = lower &+ (ones &* (0x7f - 0x66))
+        let digit = atLeast0 & ~above9
+        let letter = atLeastA & ~aboveF
+        guard (digit | letter) & highs == highs else { return nil }
+        // '0'...'9' are 0x30...0x39; letters have bit 6 set and their low
+        // nibble is 1...6 for 10...15.
+        let v = (w & (ones &* 0x0f)) &+ ((w >> 6) & ones) &* 9
+        // Nibble pairs into bytes, bytes into a word, first digit highest.
+        let pairs = (v & 0x000f_000f_000f_000f) << 4 | (v & 0x0f00_0f00_0f00_0f00) >> 8
+        let quads = (pairs | pairs >> 8) & 0x0000_ffff_0000_ffff
+        return UInt32(truncatingIfNeeded: quads | quads >> 16).byteSwapped
+    }
+}
+
+extension UnsafeBufferPointer<UInt8> {
+    /// Index of the first space or tab at or after `from`, or `count`.
+    @inline(__always) func endOfToken(from: Int) -> Int {
+        firstMatch(from: from, WordScan.blanks) { ASCII.isBlank($0) }
+    }
+
+    /// Index of the first space, tab or `=` at or after `from`, or `count`.
+    @inline(__always) func endOfKey(from: Int) -> Int {
+        firstMatch(from: from, { WordScan.blanks($0) | WordScan.bytes($0, equalTo: ASCII.equals) }) {
+            ASCII.isBlank($0) || $0 == ASCII.equals
+        }
+    }
+
+    /// Index of the first control character (below 0x20 but a tab, or
+    /// DEL), or nil.
+    func firstControlCharacter() -> Int? {
+        let isControl = { (b: UInt8) in (b < 0x20 && b != ASCII.tab) || b == 0x7f }
+        var i = 0
+        if let base = baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while i + 8 <= count {
+                let w = WordScan.load(raw, i)
+                if WordScan.bytes(w, below: 0x20) | WordScan.bytes(w, equalTo: 0x7f) != 0 {
+                    // A tab, or a real control character: look closer.
+                    for k in i..<i + 8 where isControl(self[k]) { return k }
+                }
+                i += 8
+            }
+        }
+        while i < count {
+            if isControl(self[i]) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The first byte at or after `from` that `matches` flags in a word
+    /// (and `isMatch` accepts alone), or `count`.
+    @inline(__always) private func firstMatch(from: Int, _ matches: (UInt64) -> UInt64,
+                                              _ isMatch: (UInt8) -> Bool) -> Int {
+        var i = from
+        guard let base = baseAddress, count >= 8 else {
+            while i < count && !isMatch(self[i]) { i += 1 }
+            return i
+        }
+        let raw = UnsafeRawPointer(base)
+        while i + 8 <= count {
+            let m = matches(WordScan.load(raw, i))
+            if m != 0 { return i + m.trailingZeroBitCount >> 3 }
+            i += 8
+        }
+        if i >= count { return count }
+        // The last bytes: the word that ends the buffer, shifted so that it
+        // starts at `i` (zero bytes come in at the top and match nothing).
+        let m = matches(WordScan.load(raw, count - 8) >> UInt64((i - (count - 8)) * 8))
+        return m != 0 ? i + m.trailingZeroBitCount >> 3 : count
+    }
+
+    /// The value of `0x` and 6 to 16 hexadecimal digits (the whole buffer),
+    /// eight digits at a time; nil when a digit is not one.
+    @inline(__always) func parseLongHex() -> UInt64? {
+        let digits = count - 2
+        guard digits >= 6 && digits <= 16, let base = baseAddress else { return nil }
+        let raw = UnsafeRawPointer(base)
+        guard let low = WordScan.hex8(Self.hexWord(raw, end: count, digits: digits)) else { return nil }
+        guard digits > 8 else { return UInt64(low) }
+        let high: UInt32
+        if count >= 16 {
+            guard let h = WordScan.hex8(Self.hexWord(raw, end: count - 8, digits: digits - 8)) else { return nil }
+            high = h
+        } else {
+            var h: UInt32 = 0
+            for i in 2..<count - 8 {
+                guard let d = ASCII.hexValue(self[i]) else { return nil }
+                h = h << 4 | UInt32(d)
+            }
+            high = h
+        }
+        return UInt64(high) << 32 | UInt64(low)
+    }
+
+    /// The word of the last eight bytes before `end` (at least 8), its
+    /// bytes before the last `digits` replaced by `0`.
+    @inline(__always) private static func hexWord(_ raw: UnsafeRawPointer, end: Int, digits: Int) -> UInt64 {
+        let w = WordScan.load(raw, end - 8)
+        guard digits < 8 else { return w }
+        let pad = UInt64(8 - digits) * 8
+        let padMask: UInt64 = (1 << pad) - 1
+        return (w & ~padMask) | ((WordScan.ones &* 0x30) & padMask)
+    }
+}

@@ -59,6 +59,13 @@ public final class TraceReader {
     @exclusivity(unchecked) private var atEnd = false
     @exclusivity(unchecked) private var pendingWait: TraceEvent?
 
+    /// Whether canonical `store` lines take the parser's fast path (tests
+    /// turn it off to compare it with the general parser).
+    var canonicalFastPath: Bool {
+        get { parser.canonicalFastPath }
+        set { parser.canonicalFastPath = newValue }
+    }
+
     /// Bytes read from the source at a time.
     static let chunkSize = 1 << 18
 

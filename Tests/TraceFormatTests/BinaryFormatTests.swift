@@ -28,7 +28,7 @@ struct BinaryFormatTests {
 
     @Test(arguments: seeds)
     func textToBinaryToTextKeepsEveryEventAndBinaryIsAFixedPoint(seed: UInt64) throws {
-        var generator = TraceGenerator(seed: seed &* 31)
+        var generator = RandomEvents(seed: seed &* 31)
         let events = generator.trace(events: 60)
         let text = RoundTripTests.canonicalText(events, generator.symbols)
         let (fromText, textSymbols) = try read(text)
@@ -116,7 +116,7 @@ struct BinaryFormatTests {
     }
 
     @Test func everyTruncationIsAnErrorOrACleanShorterRead() throws {
-        var generator = TraceGenerator(seed: 5)
+        var generator = RandomEvents(seed: 5)
         let events = generator.trace(events: 40)
         let binary = binaryBytes(events, generator.symbols)
         for cut in 0..<binary.count {
@@ -139,7 +139,7 @@ struct BinaryFormatTests {
     @Test func damagedBytesNeverCrash() throws {
         var rng = SplitMix64(seed: 99)
         for seed in UInt64(1)...40 {
-            var generator = TraceGenerator(seed: seed)
+            var generator = RandomEvents(seed: seed)
             let binary = binaryBytes(generator.trace(events: 30), generator.symbols)
             for _ in 0..<25 {
                 var damaged = binary

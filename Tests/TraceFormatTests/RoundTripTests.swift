@@ -5,7 +5,7 @@ import Testing
 import struct TraceGenerator.SplitMix64
 
 /// Random valid traces that use every event kind, key and number range.
-struct TraceGenerator {
+struct RandomEvents {
     var rng: SplitMix64
     var symbols = SymbolTable()
     private var time: UInt64 = 0
@@ -185,7 +185,7 @@ struct RoundTripTests {
 
     @Test(arguments: seeds)
     func plainTextReadsBackTheSameEvents(seed: UInt64) throws {
-        var generator = TraceGenerator(seed: seed)
+        var generator = RandomEvents(seed: seed)
         let events = generator.trace(events: 60)
         let text = Self.canonicalText(events, generator.symbols)
         let (again, symbols) = try read(text)
@@ -197,7 +197,7 @@ struct RoundTripTests {
 
     @Test(arguments: seeds)
     func zstdOutputReadsBackTheSameEvents(seed: UInt64) throws {
-        var generator = TraceGenerator(seed: seed &* 7919)
+        var generator = RandomEvents(seed: seed &* 7919)
         let events = generator.trace(events: 60)
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -213,11 +213,11 @@ struct RoundTripTests {
     }
 
     @Test func theGeneratorCoversEveryKindAndEveryInvalidationScope() {
-        var generator = TraceGenerator(seed: 42)
+        var generator = RandomEvents(seed: 42)
         var kinds = Set<EventKind>()
         var scopes = Set<String>()
         for seed in Self.seeds {
-            generator = TraceGenerator(seed: seed)
+            generator = RandomEvents(seed: seed)
             for e in generator.trace(events: 60) {
                 kinds.insert(e.kind)
                 if case .inval(let inv) = e.payload { scopes.insert("\(inv.type.name)/\(inv.granularity.name)") }
@@ -229,7 +229,7 @@ struct RoundTripTests {
     }
 
     @Test func aLargeOutputIsWrittenInPiecesAndReadsBack() throws {
-        var generator = TraceGenerator(seed: 9)
+        var generator = RandomEvents(seed: 9)
         let events = generator.trace(events: 5000)
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -1,0 +1,157 @@
+/// The fast path for the line most traces are made of: a `store` written
+/// the way ``TraceWriter`` (and so `hitless convert` and `hitless generate`)
+/// writes it,
+///
+///     store addr=0x... size=N value=0x... [t=N] [cpu=N] [unit=NAME] [at=SITE]
+///
+/// with single spaces, ASCII names and numbers of at most 64 bits. It reads
+/// the keys in that order as fixed text instead of looking each one up, and
+/// parses each number as it goes.
+///
+/// It accepts only lines on which the general parser would succeed, and
+/// gives the same event: anything else (another key order, tabs, an odd
+/// number form, any error) returns nil before changing any state but the
+/// symbol table, and the general parser reads the line again and reports
+/// what is wrong. Tests compare the two on every kind of line.
+extension LineParser {
+    mutating func parseCanonicalStore(_ line: UnsafeBufferPointer<UInt8>, kindEnd: Int,
+                                      number: UInt64) throws(TraceError) -> TraceEvent? {
+        guard let base = line.baseAddress else { return nil }
+        var cursor = CanonicalCursor(raw: UnsafeRawPointer(base), count: line.count, at: kindEnd)
+        guard cursor.skip(" addr=0x", CanonicalCursor.addrWord, 8), let addr = cursor.hex(),
+              cursor.skip(" size=", CanonicalCursor.sizeWord, 6), let size = cursor.decimal(maxDigits: 2),
+              size == 1 || size == 2 || size == 4 || size == 8 || size == 16,
+              cursor.skip(" value=0", CanonicalCursor.valueWord, 8), cursor.skip("x", 0x78, 1), let value = cursor.hex(),
+              size >= 8 || value >> (size * 8) == 0,
+              addr <= UInt64.max - (size - 1)
+        else { return nil }
+        var event = TraceEvent(.store(MemoryWrite(addr: addr, size: UInt8(size), value: UInt128(value))), line: number)
+        var time: UInt64?
+        var timeColumn = 0
+        if cursor.skip(" t=", CanonicalCursor.tWord, 3) {
+            timeColumn = cursor.at - 1  // of the `t`, 1-based
+            guard let t = cursor.decimal(maxDigits: 19) else { return nil }
+            time = t
+        }
+        if cursor.skip(" cpu=", CanonicalCursor.cpuWord, 5) {
+            guard let cpu = cursor.decimal(maxDigits: 10), cpu <= UInt64(UInt32.max) else { return nil }
+            event.cpu = UInt32(cpu)
+        }
+        if cursor.skip(" unit=", CanonicalCursor.unitWord, 6) {
+            guard let name = cursor.name(), symbols.count < TraceLimits.maxSymbols else { return nil }
+            event.unit = symbols.intern(bytes: UnsafeBufferPointer(rebasing: line[name]))
+        }
+        if cursor.skip(" at=", CanonicalCursor.atWord, 4) {
+            guard let name = cursor.name(), symbols.count < TraceLimits.maxSymbols else { return nil }
+            event.site = symbols.intern(bytes: UnsafeBufferPointer(rebasing: line[name]))
+        }
+        guard cursor.at == line.count else { return nil }
+        try setTime(&event, time, number: number, column: timeColumn)
+        sawHeaderOrEvent = true
+        return event
+    }
+}
+
+/// A position in a line for ``LineParser/parseCanonicalStore(_:kindEnd:number:)``.
+private struct CanonicalCursor {
+    let raw: UnsafeRawPointer
+    let count: Int
+    var at: Int
+
+    // The fixed texts, as little-endian words.
+    static let addrWord = word(" addr=0x")
+    static let sizeWord = word(" size=")
+    static let valueWord = word(" value=0")
+    static let tWord = word(" t=")
+    static let cpuWord = word(" cpu=")
+    static let unitWord = word(" unit=")
+    static let atWord = word(" at=")
+
+    private static func word(_ text: StaticString) -> UInt64 {
+        var w: UInt64 = 0
+        for i in 0..<text.utf8CodeUnitCount { w |= UInt64(text.utf8Start[i]) << UInt64(i * 8) }
+        return w
+    }
+
+    @inline(__always) private func byte(_ i: Int) -> UInt8 { raw.load(fromByteOffset: i, as: UInt8.self) }
+
+    /// Steps over `text` (given also as `word` of `length` bytes, at most
+    /// 8) when the line continues with it.
+    @inline(__always) mutating func skip(_ text: StaticString, _ word: UInt64, _ length: Int) -> Bool {
+        guard at + length <= count else { return false }
+        let w: UInt64
+        if at + 8 <= count {
+            w = WordScan.load(raw, at)
+        } else {
+            var v: UInt64 = 0
+            for i in 0..<length { v |= UInt64(byte(at + i)) << UInt64(i * 8) }
+            w = v
+        }
+        let mask: UInt64 = length == 8 ? .max : (1 << UInt64(length * 8)) - 1
+        guard w & mask == word else { return false }
+        at += length
+        return true
+    }
+
+    /// The end of the token at the cursor: the next space, tab or the line's end.
+    @inline(__always) private func tokenEnd() -> Int {
+        UnsafeBufferPointer(start: raw.assumingMemoryBound(to: UInt8.self), count: count).endOfToken(from: at)
+    }
+
+    /// 1 to 16 hexadecimal digits (the `0x` already skipped).
+    @inline(__always) mutating func hex() -> UInt64? {
+        let end = tokenEnd()
+        let digits = end - at
+        guard digits >= 1 && digits <= 16 else { return nil }
+        // Eight digits per word where the `0x` and earlier bytes allow a
+        // whole word: parseLongHex wants its buffer to start at `0x`.
+        let token = UnsafeBufferPointer(start: raw.assumingMemoryBound(to: UInt8.self) + at - 2, count: digits + 2)
+        if digits >= 6 {
+            guard let v = token.parseLongHex() else { return nil }
+            at = end
+            return v
+        }
+        var v: UInt64 = 0
+        for i in at..<end {
+            guard let d = ASCII.hexValue(byte(i)) else { return nil }
+            v = v << 4 | UInt64(d)
+        }
+        at = end
+        return v
+    }
+
+    /// 1 to `maxDigits` (at most 19) decimal digits.
+    @inline(__always) mutating func decimal(maxDigits: Int) -> UInt64? {
+        var v: UInt64 = 0
+        var i = at
+        while i < count {
+            let b = byte(i)
+            guard ASCII.isDigit(b) else { break }
+            v = v &* 10 &+ UInt64(b &- ASCII.zero)
+            i += 1
+        }
+        guard i > at, i - at <= maxDigits, i == count || byte(i) == ASCII.space else { return nil }
+        at = i
+        return v
+    }
+
+    /// A name of printable ASCII, up to the next space or the line's end.
+    @inline(__always) mutating func name() -> Range<Int>? {
+        let end = tokenEnd()
+        guard end > at else { return nil }
+        var i = at
+        while i + 8 <= end {
+            let w = WordScan.load(raw, i)
+            guard w & WordScan.highs == 0,
+                  WordScan.bytes(w, below: 0x20) | WordScan.bytes(w, equalTo: 0x7f) == 0 else { return nil }
+            i += 8
+        }
+        while i < end {
+            let b = byte(i)
+            guard b >= 0x20 && b < 0x7f else { return nil }
+            i += 1
+        }
+        defer { at = end }
+        return at..<end
+    }
+}

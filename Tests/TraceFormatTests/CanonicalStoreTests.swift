@@ -1,0 +1,134 @@
+import Testing
+@testable import TraceFormat
+import TraceGenerator
+
+/// The fast path for canonical `store` lines must read every line exactly
+/// as the general parser does: the same events, the same names, the same
+/// error. These tests read each input both ways and compare.
+@Suite struct CanonicalStoreTests {
+    /// What reading `text` gives: the events and names, or the error.
+    struct Outcome: Equatable {
+        var events: [TraceEvent] = []
+        var names: [String] = []
+        var error: TraceError?
+    }
+
+    static func readBytes(_ bytes: [UInt8], fastPath: Bool) -> Outcome {
+        var outcome = Outcome()
+        do {
+            let reader = try TraceReader(bytes: bytes, name: "t.trace")
+            reader.canonicalFastPath = fastPath
+            while let event = try reader.next() { outcome.events.append(event) }
+            outcome.names = reader.symbols.allStrings
+        } catch {
+            outcome.error = error
+        }
+        return outcome
+    }
+
+    static func read(_ text: String, fastPath: Bool) -> Outcome { readBytes(Array(text.utf8), fastPath: fastPath) }
+
+    static func expectSameBothWays(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let fast = read(text, fastPath: true)
+        let general = read(text, fastPath: false)
+        #expect(fast == general, "\(text.debugDescription)", sourceLocation: sourceLocation)
+    }
+
+    @Test func aCanonicalStoreReadsAsTheGeneralParserReadsIt() {
+        let text = "hitless-trace 1\nstore addr=0x1000 size=8 value=0xdeadbeef00000001 t=10 cpu=3 unit=dmar0 at=f+0x1\n"
+        Self.expectSameBothWays(text)
+        let event = Self.read(text, fastPath: true).events.first
+        #expect(event?.payload == .store(MemoryWrite(addr: 0x1000, size: 8, value: 0xdead_beef_0000_0001)))
+        #expect(event?.time == 10)
+        #expect(event?.cpu == 3)
+    }
+
+    @Test func everyOptionalKeyMayBeLeftOut() {
+        for tail in ["", " t=1", " cpu=2", " unit=u", " at=s", " t=1 at=s", " cpu=0 unit=u"] {
+            Self.expectSameBothWays("hitless-trace 1\nstore addr=0x40 size=4 value=0x1\(tail)\n")
+        }
+    }
+
+    @Test func numbersOfEveryLengthAndCase() {
+        for digits in 1...16 {
+            let hex = String(repeating: "f", count: digits - 1) + "A"
+            Self.expectSameBothWays("hitless-trace 1\nstore addr=0x\(hex) size=8 value=0x\(hex) t=\(String(repeating: "9", count: min(digits, 19)))\n")
+        }
+    }
+
+    @Test func badLinesFailWithTheGeneralParsersError() {
+        let bad = [
+            "store addr=0x10 size=3 value=0x1",  // size
+            "store addr=0x10 size=1 value=0x100",  // value too wide for size
+            "store addr=0xffffffffffffffff size=2 value=0x1",  // past the address space
+            "store addr=0x1g size=8 value=0x1",  // not hex
+            "store addr=0x10 size=8 value=0x1 t=5\nstore addr=0x10 size=8 value=0x1 t=4",  // time backwards
+            "store addr=0x10 size=8 value=0x1 cpu=4294967296",  // cpu too wide
+            "store addr=0x10 size=8 value=0x1 at=a\u{7f}b",  // control character
+            "store addr=0x10 size=8 value=0x1 at=",  // no value
+            "store addr=0x10 size=8 value=0x1 t=1 t=2",  // twice
+            "store addr=0x10 size=8 value=0x1 bogus=1",  // unknown key
+        ]
+        for line in bad {
+            let text = "hitless-trace 1\n" + line + "\n"
+            #expect(Self.read(text, fastPath: false).error != nil, "\(line)")
+            Self.expectSameBothWays(text)
+        }
+    }
+
+    @Test func otherSpellingsOfAStoreTakeTheGeneralParser() {
+        let other = [
+            "store size=8 addr=0x10 value=0x1",  // key order
+            "store  addr=0x10 size=8 value=0x1",  // two spaces
+            "store\taddr=0x10 size=8 value=0x1",  // tab
+            "store addr=0x10 size=8 value=0x1 ",  // trailing blank
+            "store addr=16 size=8 value=1",  // decimal
+            "store addr=0X10 size=8 value=0x1",  // upper-case X
+            "store addr=0x10 size=16 value=0x112233445566778899aabbccddeeff00",  // 128 bits
+            "store addr=0x10 size=8 value=0x1 at=café",  // UTF-8 site
+            "store addr=0x0000000000000000010 size=8 value=0x1",  // 17 digits
+        ]
+        for line in other { Self.expectSameBothWays("hitless-trace 1\n" + line + "\n") }
+    }
+
+    /// Canonical lines from the generator, each damaged at random: a byte
+    /// replaced, removed or doubled, or a piece moved.
+    @Test func damagedCanonicalLinesReadTheSameBothWays() {
+        let trace = TraceGenerator.text(GeneratorOptions(events: 3000, seed: 7)).0
+        let stores = trace.split(separator: "\n").filter { $0.hasPrefix("store ") }.map { Array($0.utf8) }
+        #expect(stores.count > 1000)
+        let alphabet = Array(" \t=x0X9afgAF-.:_+\u{01}\u{7f}".utf8) + [0xc3, 0xa9, 0xff]
+        var rng = SplitMix64(seed: 2026)
+        for round in 0..<4000 {
+            var line = stores[rng.below(stores.count)]
+            for _ in 0..<(1 + rng.below(2)) {
+                let at = rng.below(line.count)
+                switch rng.below(4) {
+                case 0: line[at] = alphabet[rng.below(alphabet.count)]
+                case 1: line.remove(at: at)
+                case 2: line.insert(line[at], at: at)
+                default:
+                    let to = rng.below(line.count)
+                    let byte = line.remove(at: at)
+                    line.insert(byte, at: min(to, line.count))
+                }
+            }
+            let earlier = "store addr=0x8 size=8 value=0x0 t=\(rng.below(2) == 0 ? 1 : 2_000_000_000_000)\n"
+            let text = "hitless-trace 1\n" + earlier + String(decoding: line, as: UTF8.self) + "\n"
+            if round % 2 == 0 {
+                Self.expectSameBothWays(text)
+            } else {
+                // Raw bytes too (not every damaged line is UTF-8).
+                let bytes = Array("hitless-trace 1\n".utf8) + line + [0x0a]
+                #expect(Self.readBytes(bytes, fastPath: true) == Self.readBytes(bytes, fastPath: false))
+            }
+        }
+    }
+
+    @Test func aWholeGeneratedTraceReadsTheSameBothWays() {
+        let trace = TraceGenerator.text(GeneratorOptions(events: 5000, seed: 11, buggyRate: 0.1)).0
+        let fast = Self.read(trace, fastPath: true)
+        #expect(fast.error == nil)
+        #expect(fast == Self.read(trace, fastPath: false))
+    }
+}
