@@ -53,21 +53,24 @@ extension LineParser {
 }
 
 /// A position in a line for ``LineParser/parseCanonicalStore(_:kindEnd:number:)``.
-private struct CanonicalCursor {
+struct CanonicalCursor {
     let raw: UnsafeRawPointer
     let count: Int
     var at: Int
 
-    // The fixed texts, as little-endian words.
-    static let addrWord = word(" addr=0x")
-    static let sizeWord = word(" size=")
-    static let valueWord = word(" value=0")
-    static let tWord = word(" t=")
-    static let cpuWord = word(" cpu=")
-    static let unitWord = word(" unit=")
-    static let atWord = word(" at=")
+    // The fixed texts as little-endian words, written out: a `static let`
+    // costs a lazy-initialization check on every use. The tests read each
+    // spelling back (CanonicalStoreTests).
+    static let addrWord: UInt64 = 0x7830_3d72_6464_6120  // " addr=0x"
+    static let sizeWord: UInt64 = 0x3d65_7a69_7320  // " size="
+    static let valueWord: UInt64 = 0x303d_6575_6c61_7620  // " value=0"
+    static let tWord: UInt64 = 0x3d74_20  // " t="
+    static let cpuWord: UInt64 = 0x3d_7570_6320  // " cpu="
+    static let unitWord: UInt64 = 0x3d74_696e_7520  // " unit="
+    static let atWord: UInt64 = 0x3d74_6120  // " at="
 
-    private static func word(_ text: StaticString) -> UInt64 {
+    /// `text` as a little-endian word (at most eight bytes).
+    static func word(_ text: StaticString) -> UInt64 {
         var w: UInt64 = 0
         for i in 0..<text.utf8CodeUnitCount { w |= UInt64(text.utf8Start[i]) << UInt64(i * 8) }
         return w

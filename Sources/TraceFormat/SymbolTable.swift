@@ -111,11 +111,16 @@ public struct SymbolTable: Sendable {
             i += 8
         }
         var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < name.count {
-            tail |= UInt64(name[i]) << shift
-            shift += 8
-            i += 1
+        if i < name.count && name.count >= 8 {
+            // The last bytes as the word that ends the name, shifted down.
+            tail = raw.loadUnaligned(fromByteOffset: name.count - 8, as: UInt64.self) >> UInt64((8 - (name.count - i)) * 8)
+        } else {
+            var shift: UInt64 = 0
+            while i < name.count {
+                tail |= UInt64(name[i]) << shift
+                shift += 8
+                i += 1
+            }
         }
         h = (h ^ tail) &* 0x9e37_79b9_7f4a_7c15
         return Int(truncatingIfNeeded: h ^ (h >> 32))

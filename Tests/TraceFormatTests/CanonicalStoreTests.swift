@@ -132,3 +132,15 @@ import TraceGenerator
         #expect(fast == Self.read(trace, fastPath: false))
     }
 }
+
+extension CanonicalStoreTests {
+    @Test func theFixedTextsAreSpelledAsTheirWords() {
+        #expect(CanonicalCursor.word(" addr=0x") == CanonicalCursor.addrWord)
+        #expect(CanonicalCursor.word(" size=") == CanonicalCursor.sizeWord)
+        #expect(CanonicalCursor.word(" value=0") == CanonicalCursor.valueWord)
+        #expect(CanonicalCursor.word(" t=") == CanonicalCursor.tWord)
+        #expect(CanonicalCursor.word(" cpu=") == CanonicalCursor.cpuWord)
+        #expect(CanonicalCursor.word(" unit=") == CanonicalCursor.unitWord)
+        #expect(CanonicalCursor.word(" at=") == CanonicalCursor.atWord)
+    }
+}
