@@ -16,6 +16,17 @@ public struct EntryValue: Hashable, Sendable {
         for (i, w) in words.prefix(8).enumerated() { self[i] = w }
     }
 
+    /// The first `count` (at most eight) little-endian words at `bytes`;
+    /// the rest zero. One load per word, without the subscript's switch:
+    /// the replay reads an entry on every store that hits one.
+    @inline(__always) init(littleEndianWords bytes: UnsafeRawPointer, count: Int) {
+        @inline(__always) func word(_ i: Int) -> UInt64 {
+            i < count ? UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) : 0
+        }
+        w0 = word(0); w1 = word(1); w2 = word(2); w3 = word(3)
+        w4 = word(4); w5 = word(5); w6 = word(6); w7 = word(7)
+    }
+
     /// Word `i` (0 to 7).
     public subscript(i: Int) -> UInt64 {
         get {

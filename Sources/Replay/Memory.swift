@@ -123,12 +123,9 @@ public struct SparseMemory: Sendable {
             // Aligned whole words within a page.
             guard let b = base(addr) else { return value }
             let start = b & Self.slabMask + Int(addr & Self.pageMask)
-            slabs[b >> Self.slabShift].withUnsafeBytes { raw in
-                for w in 0..<size / 8 {
-                    value[w] = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start + w * 8, as: UInt64.self))
-                }
+            return slabs[b >> Self.slabShift].withUnsafeBytes { raw in
+                EntryValue(littleEndianWords: raw.baseAddress! + start, count: size / 8)
             }
-            return value
         }
         for i in 0..<size { value.setByte(i, byte(addr &+ UInt64(i))) }
         return value
