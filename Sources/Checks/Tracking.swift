@@ -144,7 +144,11 @@ struct RareState {
 /// Out-of-line storage with value semantics: copied on write.
 struct OutOfLine<Value> {
     private final class Storage {
-        var value: Value
+        // Unchecked: a class's stored property is otherwise checked for
+        // overlapping access at run time on every read and write (some 80
+        // instructions); a storage object is only reached through its
+        // one `OutOfLine`, on one thread.
+        @exclusivity(unchecked) var value: Value
         init(_ value: Value) { self.value = value }
     }
     private var storage: Storage

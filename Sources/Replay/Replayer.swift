@@ -295,6 +295,14 @@ public struct Replayer: Sendable {
 
     private mutating func applyStore(_ write: MemoryWrite, _ event: TraceEvent) throws(TraceError) {
         if anyNonCoherent { preserveDeviceView(write.addr, UInt64(write.size)) }
+        // Most stores of a trace hit no table: one lookup of their 4 KiB
+        // page says so (a store of at most 16 bytes spans two pages only
+        // when it is unaligned).
+        let page = write.addr >> 12
+        if largeTables.isEmpty && (write.addr &+ UInt64(write.size) &- 1) >> 12 == page && pageTableIndex.get(page) == nil {
+            memory.write(addr: write.addr, size: Int(write.size), value: write.value)
+            return
+        }
         findHits(write.addr, UInt64(write.size))
         if hits.isEmpty {
             memory.write(addr: write.addr, size: Int(write.size), value: write.value)
