@@ -133,13 +133,14 @@ public struct Analysis {
         switch event.payload {
         case .store(let write):
             for touch in step.touches {
-                let record = replay.entries[touch.entry]
+                // Fields, not the record: copying one retains its identity and history.
+                let fetchSize = replay.entries[touch.entry].fetchSize
                 let e = prepare(touch.entry, touch.before)
-                checkAlignment(write, touch, record, ref)
-                if replay.units[record.unit].coherent {
+                checkAlignment(write, touch, fetchSize: fetchSize, ref, replay)
+                if replay.units[replay.entries[touch.entry].unit].coherent {
                     guard touch.after != touch.before else { continue }
                     var change = Change(ref: ref, before: touch.before, after: touch.after, bytes: touch.bytes)
-                    change.splits = !isSingleCopyAtomic(write, record)
+                    change.splits = !isSingleCopyAtomic(write, fetchSize: fetchSize)
                     deviceChanged(e, change, replay)
                 } else {
                     noteUnflushedStore(e, touch, ref)
@@ -148,8 +149,7 @@ public struct Analysis {
             }
         case .flush:
             for touch in step.touches {
-                let record = replay.entries[touch.entry]
-                guard !replay.units[record.unit].coherent else { continue }
+                guard !replay.units[replay.entries[touch.entry].unit].coherent else { continue }
                 let e = prepare(touch.entry, touch.device)
                 noteFlush(e, touch)
                 let before = tracks[e].device
@@ -300,15 +300,16 @@ public struct Analysis {
             // bits; a non-present entry's setup at its first change.
             startUpdate(e, old: change.before, explicit: false, replay)
         }
-        if let open = tracks[e].open {
-            change.serial = open.serial
+        // Fields of the open update, not a copy of it (and its changes).
+        if let serial = tracks[e].open?.serial {
+            change.serial = serial
             appendChange(e, change)
         }
         if usedChanged { invalidationOnChange(e, change, replay) }
         noteEpochStore(e, change, replay)
         if wasPresent && !isPresent { startHandshake(e, change, replay) }
 
-        if let open = tracks[e].open, !open.explicit, wasPresent != isPresent {
+        if tracks[e].open?.explicit == false, wasPresent != isPresent {
             // Clearing Present ends a live entry's update; setting it ends a
             // setup, with this value as N.
             endUpdate(e, new: change.after, replay)
@@ -346,8 +347,8 @@ public struct Analysis {
 
     /// A store is single-copy atomic when naturally aligned and within one
     /// chunk (CHECKS.md, "Chunk").
-    func isSingleCopyAtomic(_ write: MemoryWrite, _ record: EntryRecord) -> Bool {
-        let chunk = UInt64(max(1, record.fetchSize))
+    func isSingleCopyAtomic(_ write: MemoryWrite, fetchSize: Int) -> Bool {
+        let chunk = UInt64(max(1, fetchSize))
         return write.isNaturallyAligned && write.addr / chunk == (write.addr &+ UInt64(write.size) &- 1) / chunk
     }
 

@@ -419,8 +419,8 @@ extension Analysis {
     /// state, after anything changed it. Mirrors what
     /// ``invalidationIssued(_:_:_:_:)`` and ``waitCompleted(_:_:_:)`` act on.
     mutating func reindex(_ e: Int, _ replay: Replayer) {
-        let record = replay.entries[e]
-        let unit = record.unit
+        // Fields, not the record: copying one retains its identity and history.
+        let unit = replay.entries[e].unit
         let isPending = hasPendingInvalidationWork(e, replay)
         guard isPending || tracks[e].isPending else { return }
         tracks[e].isPending = isPending
@@ -435,7 +435,7 @@ extension Analysis {
         var awaitingWait = false
         let device = tracks[e].device
         if let obligation = tracks[e].obligation {
-            let newDID = Layout.domainID(record.kind, obligation.lastChange.after)
+            let newDID = Layout.domainID(replay.entries[e].kind, obligation.lastChange.after)
             for i in obligation.steps.indices where !obligation.completed[i] {
                 if obligation.issued[i] == nil {
                     let mode: InterestMode = obligation.wantsNearMiss(i) ? .anyMatch : .covers

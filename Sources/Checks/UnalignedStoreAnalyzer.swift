@@ -4,8 +4,9 @@ import TraceFormat
 // Rule `unaligned-store` (CHECKS.md): a store to an entry that is not
 // naturally aligned, or that crosses a chunk, is not single-copy atomic.
 extension Analysis {
-    mutating func checkAlignment(_ write: MemoryWrite, _ touch: EntryTouch, _ record: EntryRecord, _ ref: EventRef) {
-        guard enabled(.unalignedStore), !isSingleCopyAtomic(write, record) else { return }
+    mutating func checkAlignment(_ write: MemoryWrite, _ touch: EntryTouch, fetchSize: Int, _ ref: EventRef, _ replay: Replayer) {
+        guard enabled(.unalignedStore), !isSingleCopyAtomic(write, fetchSize: fetchSize) else { return }
+        let record = replay.entries[touch.entry]
         let why = write.isNaturallyAligned ? "crosses a \(record.fetchSize)-byte chunk boundary" : "is not naturally aligned"
         let e = touch.entry
         let message = "\(entryName(record)): the \(write.size)-byte store to \(wordsText(touch.bytes, kind: record.kind)) at line \(ref.event.line) \(why), so the unit may see it half done"
