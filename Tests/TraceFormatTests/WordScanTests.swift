@@ -74,3 +74,23 @@ import struct TraceGenerator.SplitMix64
         }
     }
 }
+
+extension WordScanTests {
+    @Test func everyKeyIsFoundByItsNameAndOnlyByIt() {
+        for key in EventKey.allCases {
+            let name = Array(UnsafeBufferPointer(start: key.name.utf8Start, count: key.name.utf8CodeUnitCount))
+            // At the end of a line and in the middle of one (the word is
+            // then loaded whole and masked).
+            for line in [name, name + Array("=1 t=2".utf8)] {
+                line.withUnsafeBufferPointer { #expect(EventKey.lookup(in: $0, from: 0, to: name.count) == key) }
+            }
+            for other in [name.dropLast() + [], name + [0x73], name + [0x00], [0x00] + name] where !other.isEmpty {
+                let bytes = Array(other) + Array("=1".utf8)
+                bytes.withUnsafeBufferPointer {
+                    let found = EventKey.lookup(in: $0, from: 0, to: other.count)
+                    #expect(found == nil || found?.name.utf8CodeUnitCount == other.count, "\(other)")
+                }
+            }
+        }
+    }
+}
