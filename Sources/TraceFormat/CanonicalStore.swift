@@ -79,8 +79,9 @@ struct CanonicalCursor {
     @inline(__always) private func byte(_ i: Int) -> UInt8 { raw.load(fromByteOffset: i, as: UInt8.self) }
 
     /// Steps over `text` (given also as `word` of `length` bytes, at most
-    /// 8) when the line continues with it.
+    /// 8, which is what is compared) when the line continues with it.
     @inline(__always) mutating func skip(_ text: StaticString, _ word: UInt64, _ length: Int) -> Bool {
+        assert(Self.word(text) == word && text.utf8CodeUnitCount == length, "\(text) is not spelled by its word")
         guard at + length <= count else { return false }
         let w: UInt64
         if at + 8 <= count {
