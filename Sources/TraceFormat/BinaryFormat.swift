@@ -350,7 +350,7 @@ struct BinaryDecoderCore {
         }
         // As in text: a control character could not be written back as it
         // was read, so no string may hold one.
-        if let bad = text.firstIndex(where: { ($0 < 0x20 && $0 != ASCII.tab) || $0 == 0x7f }) {
+        if let bad = text.firstControlCharacter() {
             throw error(at: base + UInt64(c.pos + bad), "control character in a string",
                         found: "byte 0x" + String(text[bad], radix: 16))
         }

@@ -71,9 +71,8 @@ struct CanonicalCursor {
 
     /// `text` as a little-endian word (at most eight bytes).
     static func word(_ text: StaticString) -> UInt64 {
-        var w: UInt64 = 0
-        for i in 0..<text.utf8CodeUnitCount { w |= UInt64(text.utf8Start[i]) << UInt64(i * 8) }
-        return w
+        UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+            .littleEndianWord(at: 0, length: text.utf8CodeUnitCount)
     }
 
     @inline(__always) private func byte(_ i: Int) -> UInt8 { raw.load(fromByteOffset: i, as: UInt8.self) }
@@ -82,25 +81,18 @@ struct CanonicalCursor {
     /// 8, which is what is compared) when the line continues with it.
     @inline(__always) mutating func skip(_ text: StaticString, _ word: UInt64, _ length: Int) -> Bool {
         assert(Self.word(text) == word && text.utf8CodeUnitCount == length, "\(text) is not spelled by its word")
-        guard at + length <= count else { return false }
-        let w: UInt64
-        if at + 8 <= count {
-            w = WordScan.load(raw, at)
-        } else {
-            var v: UInt64 = 0
-            for i in 0..<length { v |= UInt64(byte(at + i)) << UInt64(i * 8) }
-            w = v
-        }
-        let mask: UInt64 = length == 8 ? .max : (1 << UInt64(length * 8)) - 1
-        guard w & mask == word else { return false }
+        guard at + length <= count, bytes.littleEndianWord(at: at, length: length) == word else { return false }
         at += length
         return true
     }
 
-    /// The end of the token at the cursor: the next space, tab or the line's end.
-    @inline(__always) private func tokenEnd() -> Int {
-        UnsafeBufferPointer(start: raw.assumingMemoryBound(to: UInt8.self), count: count).endOfToken(from: at)
+    /// The line.
+    @inline(__always) private var bytes: UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: raw.assumingMemoryBound(to: UInt8.self), count: count)
     }
+
+    /// The end of the token at the cursor: the next space, tab or the line's end.
+    @inline(__always) private func tokenEnd() -> Int { bytes.endOfToken(from: at) }
 
     /// 1 to 16 hexadecimal digits (the `0x` already skipped).
     @inline(__always) mutating func hex() -> UInt64? {
@@ -109,17 +101,9 @@ struct CanonicalCursor {
         guard digits >= 1 && digits <= 16 else { return nil }
         // Eight digits per word where the `0x` and earlier bytes allow a
         // whole word: parseLongHex wants its buffer to start at `0x`.
-        let token = UnsafeBufferPointer(start: raw.assumingMemoryBound(to: UInt8.self) + at - 2, count: digits + 2)
-        if digits >= 6 {
-            guard let v = token.parseLongHex() else { return nil }
-            at = end
-            return v
-        }
-        var v: UInt64 = 0
-        for i in at..<end {
-            guard let d = ASCII.hexValue(byte(i)) else { return nil }
-            v = v << 4 | UInt64(d)
-        }
+        let token = UnsafeBufferPointer(rebasing: bytes[at - 2..<end])
+        // Few numbers are that short: the general parser's function.
+        guard let v = digits >= 6 ? token.parseLongHex() : try? token.parseUnsigned() else { return nil }
         at = end
         return v
     }

@@ -54,15 +54,8 @@ enum EventKey: Int, CaseIterable {
     /// over constants rather than a comparison of names.
     @inline(__always) static func lookup(in line: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> EventKey? {
         let length = to - from
-        guard length >= 1 && length <= 12, let base = line.baseAddress else { return nil }
-        var word: UInt64
-        if from + 8 <= line.count {
-            word = WordScan.load(UnsafeRawPointer(base), from)
-            if length < 8 { word &= (1 << UInt64(length * 8)) - 1 }
-        } else {
-            word = 0
-            for i in 0..<min(length, 8) { word |= UInt64(line[from + i]) << UInt64(i * 8) }
-        }
+        guard length >= 1 && length <= 12 else { return nil }
+        let word = line.littleEndianWord(at: from, length: min(length, 8))
         // A zero byte in the token would otherwise pass for the padding.
         guard word >> UInt64((min(length, 8) - 1) * 8) != 0 else { return nil }
         let key: EventKey

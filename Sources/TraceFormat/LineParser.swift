@@ -69,8 +69,7 @@ struct LineParser {
         if number == 1 && line.count >= 3 && line[0] == 0xef && line[1] == 0xbb && line[2] == 0xbf { start = 3 }
         while start < line.count && ASCII.isBlank(line[start]) { start += 1 }
         if start == line.count || line[start] == ASCII.hash { return .nothing }
-        var tokenEnd = start
-        while tokenEnd < line.count && !ASCII.isBlank(line[tokenEnd]) { tokenEnd += 1 }
+        let tokenEnd = line.endOfToken(from: start)
         let first = UnsafeBufferPointer(rebasing: line[start..<tokenEnd])
         if let kind = EventKind.lookup(first) {
             if kind == .store && canonicalFastPath,
@@ -95,8 +94,7 @@ struct LineParser {
             let (cpu, time) = KernelTracePrefix.parse(prefix)
             var bodyStart = marker + 9
             while bodyStart < line.count && ASCII.isBlank(line[bodyStart]) { bodyStart += 1 }
-            var bodyEnd = bodyStart
-            while bodyEnd < line.count && !ASCII.isBlank(line[bodyEnd]) { bodyEnd += 1 }
+            let bodyEnd = line.endOfToken(from: bodyStart)
             let kindToken = UnsafeBufferPointer(rebasing: line[bodyStart..<bodyEnd])
             guard let kind = EventKind.lookup(kindToken) else {
                 throw error(number, bodyStart, kindToken.isEmpty ? "missing event after `hitless: `" : "unknown event kind",
@@ -144,8 +142,7 @@ struct LineParser {
         }
         var i = after
         while i < line.count && ASCII.isBlank(line[i]) { i += 1 }
-        var end = i
-        while end < line.count && !ASCII.isBlank(line[end]) { end += 1 }
+        let end = line.endOfToken(from: i)
         let version = UnsafeBufferPointer(rebasing: line[i..<end])
         guard !version.isEmpty else {
             throw error(number, i, "the header has no version; expected `hitless-trace 1`", found: "hitless-trace")
@@ -176,13 +173,13 @@ struct LineParser {
             i = line.endOfKey(from: i)
             let keyBytes = UnsafeBufferPointer(rebasing: line[tokenStart..<i])
             guard i < line.count && line[i] == ASCII.equals else {
-                while i < line.count && !ASCII.isBlank(line[i]) { i += 1 }
+                i = line.endOfToken(from: i)
                 throw error(number, tokenStart, "expected key=value", found: UnsafeBufferPointer(rebasing: line[tokenStart..<i]).text)
             }
             let equals = i
             i += 1
             guard let key = EventKey.lookup(in: line, from: tokenStart, to: equals), allowed & key.bit != 0 else {
-                while i < line.count && !ASCII.isBlank(line[i]) { i += 1 }
+                i = line.endOfToken(from: i)
                 let token = UnsafeBufferPointer(rebasing: line[tokenStart..<i]).text
                 if EventKey.lookup(keyBytes) != nil {
                     throw error(number, tokenStart, "key `\(keyBytes.text)` does not apply to `\(kind.name)`", found: token)
@@ -194,7 +191,7 @@ struct LineParser {
                 throw error(number, tokenStart, "more than \(TraceLimits.maxKeysPerLine) keys on one line")
             }
             if seen & key.bit != 0 {
-                while i < line.count && !ASCII.isBlank(line[i]) { i += 1 }
+                i = line.endOfToken(from: i)
                 throw error(number, tokenStart, "key `\(keyBytes.text)` given twice",
                             found: UnsafeBufferPointer(rebasing: line[tokenStart..<i]).text)
             }

@@ -119,7 +119,7 @@ public enum QISubmit {
         while i < line.count && tokens.count < 7 {
             while i < line.count && ASCII.isBlank(line[i]) { i += 1 }
             let s = i
-            while i < line.count && !ASCII.isBlank(line[i]) { i += 1 }
+            i = line.endOfToken(from: i)
             if i > s { tokens.append((s, i)) }
         }
         func token(_ k: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: line[tokens[k].0..<tokens[k].1]) }

@@ -258,6 +258,19 @@ enum WordScan {
 }
 
 extension UnsafeBufferPointer<UInt8> {
+    /// The `length` bytes at `offset` (1 to 8, within the buffer) as a
+    /// little-endian word, zero above them: one load where eight bytes are
+    /// left, else byte by byte.
+    @inline(__always) func littleEndianWord(at offset: Int, length: Int) -> UInt64 {
+        if offset + 8 <= count, let base = baseAddress {
+            let w = WordScan.load(UnsafeRawPointer(base), offset)
+            return length == 8 ? w : w & ((1 << UInt64(length * 8)) - 1)
+        }
+        var w: UInt64 = 0
+        for i in 0..<length { w |= UInt64(self[offset + i]) << UInt64(i * 8) }
+        return w
+    }
+
     /// Index of the first space or tab at or after `from`, or `count`.
     @inline(__always) func endOfToken(from: Int) -> Int {
         firstMatch(from: from, WordScan.blanks) { ASCII.isBlank($0) }
