@@ -295,14 +295,6 @@ public struct Replayer: Sendable {
 
     private mutating func applyStore(_ write: MemoryWrite, _ event: TraceEvent) throws(TraceError) {
         if anyNonCoherent { preserveDeviceView(write.addr, UInt64(write.size)) }
-        // Most stores of a trace hit no table: one lookup of their 4 KiB
-        // page says so (a store of at most 16 bytes spans two pages only
-        // when it is unaligned).
-        let page = write.addr >> 12
-        if largeTables.isEmpty && (write.addr &+ UInt64(write.size) &- 1) >> 12 == page && pageTableIndex.get(page) == nil {
-            memory.write(addr: write.addr, size: Int(write.size), value: write.value)
-            return
-        }
         findHits(write.addr, UInt64(write.size))
         if hits.isEmpty {
             memory.write(addr: write.addr, size: Int(write.size), value: write.value)
@@ -548,12 +540,15 @@ public struct Replayer: Sendable {
 
     // MARK: - Tables and the walk
 
-    private mutating func findHits(_ addr: UInt64, _ size: UInt64) {
+    @inline(__always) private mutating func findHits(_ addr: UInt64, _ size: UInt64) {
         if !hits.isEmpty { hits.removeAll(keepingCapacity: true) }
         guard size > 0 else { return }
         let end = addr &+ (size - 1)
         var page = addr >> 12
         let lastPage = end >> 12
+        // Most stores of a trace hit no table: one lookup of their page
+        // says so, without the walk below.
+        if page == lastPage && largeTables.isEmpty && pageTableIndex.get(page) == nil { return }
         while true {
             if let li = pageTableIndex.get(page) {
                 for j in pageTableLists[li].indices {
