@@ -327,7 +327,8 @@ struct InvalidationInterest {
             buckets[key]?.forEach { found.append(Int($0)) }
         }
         found.sort()
-        return found.uniqued()
+        found.removeAdjacentDuplicates()
+        return found
     }
 
     /// The entries the next wait on `unit` completes something for, in
@@ -340,13 +341,16 @@ struct InvalidationInterest {
     }
 }
 
-extension Array where Element == Int {
-    /// The sorted array without repeats.
-    fileprivate func uniqued() -> [Int] {
-        var result: [Int] = []
-        result.reserveCapacity(count)
-        for e in self where result.last != e { result.append(e) }
-        return result
+extension Array where Element: Equatable {
+    /// Drops each element equal to the one before it, in place: a sorted
+    /// array without repeats.
+    fileprivate mutating func removeAdjacentDuplicates() {
+        var unique = 0
+        for i in indices where unique == 0 || self[unique - 1] != self[i] {
+            self[unique] = self[i]
+            unique += 1
+        }
+        removeLast(count - unique)
     }
 }
 
@@ -468,12 +472,8 @@ extension Analysis {
             }
         }
         keys.sort()
-        var unique = 0
-        for key in keys where unique == 0 || keys[unique - 1] != key {
-            keys[unique] = key
-            unique += 1
-        }
+        keys.removeAdjacentDuplicates()
         // Kept for as long as the entry is pending: no spare capacity.
-        interest.update(e, unit: unit, keys: Array(keys[..<unique]), awaitingWait: awaitingWait)
+        interest.update(e, unit: unit, keys: Array(keys[...]), awaitingWait: awaitingWait)
     }
 }
