@@ -10,14 +10,15 @@ import Replay
 ///   names a file and line (`pasid.c:412`: artifact `pasid.c` relative to
 ///   `%SRCROOT%`, `region.startLine` 412), because that is the line a
 ///   reviewer must change;
-/// - otherwise (sites like `pasid_clear_entry+0x14`, or none) the trace
-///   file at the event's line, so a viewer opens the event itself; the
-///   function of a `symbol+offset` site is then a `function` logical
-///   location;
+/// - otherwise (sites like `pasid_clear_entry+0x14`, or none) the entry
+///   itself: an `address` location with its address and length, the table
+///   memory the unit reads; the function of a `symbol+offset` site is then
+///   a `function` logical location;
 /// - every location carries the entry's identity as an `object` logical
 ///   location (`dmar0 pasid 00:02.0/1`), the same in every run;
-/// - `relatedLocations` hold the entry's address and length (an `address`
-///   location: the table memory the unit reads) and the other events;
+/// - `relatedLocations` hold the entry's address (when the primary location
+///   is a source line) and every other involved event, at its source line
+///   or else at its line in the trace file, so a viewer can open it;
 /// - `codeFlows` hold one thread flow: every involved event, in trace order;
 /// - `partialFingerprints["hitless/v1"]` is the finding's fingerprint (rule,
 ///   entry identity, sites), never addresses or event numbers.
@@ -79,20 +80,33 @@ public enum SARIFReport {
         func describe(_ e: Finding.InvolvedEvent) -> Message {
             Message("\(e.role): \(e.text) (\(f.trace) line \(e.line))")
         }
-        var locations: [Location] = []
-        if let primaryIndex { locations.append(location(f.events[primaryIndex])) }
-        else { locations.append(Location(physicalLocation: traceLine(f.trace, 1), logicalLocations: [entry])) }
-
-        var related: [Location] = []
-        if let address = UInt64(f.entry.addr.dropFirst(2), radix: 16) {
-            related.append(Location(
-                id: 0,
-                physicalLocation: PhysicalLocation(address: Address(absoluteAddress: address, length: f.entry.size, kind: "data",
-                                                                    fullyQualifiedName: f.entry.identity)),
-                logicalLocations: [entry],
-                message: Message("the entry \(f.entry.identity): \(f.entry.size) bytes at \(f.entry.addr)")))
+        // The entry's memory, where no source line names the change.
+        let entryLocation = UInt64(f.entry.addr.dropFirst(2), radix: 16).map { address in
+            Location(physicalLocation: PhysicalLocation(address: Address(absoluteAddress: address, length: f.entry.size, kind: "data",
+                                                                         fullyQualifiedName: f.entry.identity)),
+                     logicalLocations: [entry],
+                     message: Message("the entry \(f.entry.identity): \(f.entry.size) bytes at \(f.entry.addr)"))
         }
-        for (k, e) in f.events.enumerated() where k != primaryIndex {
+        let primary = primaryIndex.map { f.events[$0] }
+        let primaryIsSource = primary.flatMap { $0.site.flatMap(sourceLine) } != nil
+        var locations: [Location] = []
+        var related: [Location] = []
+        if let primary, primaryIsSource {
+            locations.append(location(primary))
+            if var entryLocation {
+                entryLocation.id = 0
+                related.append(entryLocation)
+            }
+        } else if var entryLocation {
+            if let function = primary?.site.flatMap(functionName) {
+                entryLocation.logicalLocations?.append(LogicalLocation(name: function, fullyQualifiedName: function,
+                                                                       decoratedName: primary?.site, kind: "function"))
+            }
+            locations.append(entryLocation)
+        } else {
+            locations.append(Location(physicalLocation: traceLine(f.trace, primary?.line ?? 1), logicalLocations: [entry]))
+        }
+        for (k, e) in f.events.enumerated() where !(primaryIsSource && k == primaryIndex) {
             related.append(location(e, id: k + 1, message: describe(e)))
         }
         let flow = ThreadFlow(locations: f.events.enumerated().map { k, e in

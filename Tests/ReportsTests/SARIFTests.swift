@@ -63,12 +63,18 @@ struct SARIFTests {
         #expect((physical["region"] as? [String: Any])?["startLine"] as? Int == 412)
     }
 
-    @Test func aSymbolSiteFallsBackToTheTraceLineAndNamesTheFunction() throws {
+    @Test func withoutAFileAndLineSiteTheEntryMemoryIsThePrimaryLocation() throws {
         let result = try #require(try results(try sarifLog([try analyzeSample("pasid-teardown-before")])).first)
         let physical = try primaryPhysical(result)
-        let uri = try #require((physical["artifactLocation"] as? [String: Any])?["uri"] as? String)
-        #expect(uri.hasPrefix("file:///") && uri.hasSuffix(samplePath("pasid-teardown-before")))
-        #expect((physical["region"] as? [String: Any])?["startLine"] as? Int == 13)
+        #expect(physical["artifactLocation"] == nil)
+        let address = try #require(physical["address"] as? [String: Any])
+        #expect(address["absoluteAddress"] as? Int == 0x103040)
+        #expect(address["length"] as? Int == 64)
+        #expect(address["fullyQualifiedName"] as? String == "dmar0 pasid 00:02.0/1")
+    }
+
+    @Test func aSymbolSiteNamesItsFunctionAtThePrimaryLocation() throws {
+        let result = try #require(try results(try sarifLog([try analyzeSample("pasid-teardown-before")])).first)
         let logical = try #require((result["locations"] as? [[String: Any]])?.first?["logicalLocations"] as? [[String: Any]])
         #expect(logical.contains { $0["kind"] as? String == "function" && $0["name"] as? String == "pasid_clear_entry" })
     }
@@ -80,21 +86,30 @@ struct SARIFTests {
         #expect(logical.first?["kind"] as? String == "object")
     }
 
-    @Test func theEntryAddressAndLengthAreARelatedAddressLocation() throws {
-        let result = try #require(try results(try sarifLog([try analyzeSample("pasid-teardown-before")])).first)
+    @Test func withASourceLocationTheEntryMemoryIsTheFirstRelatedLocation() throws {
+        let result = try #require(try results(try sarifLog([try analyzeText(teardownTrace(table: 0x10000, time: 100))])).first)
         let related = try #require(result["relatedLocations"] as? [[String: Any]])
-        let addresses = related.compactMap { ($0["physicalLocation"] as? [String: Any])?["address"] as? [String: Any] }
-        let address = try #require(addresses.first)
-        #expect(address["absoluteAddress"] as? Int == 0x103040)
+        #expect(related.first?["id"] as? Int == 0)
+        let address = try #require((related.first?["physicalLocation"] as? [String: Any])?["address"] as? [String: Any])
+        #expect(address["absoluteAddress"] as? Int == 0x10040)
         #expect(address["length"] as? Int == 64)
     }
 
-    @Test func theOtherInvolvedEventsAreRelatedLocations() throws {
+    @Test func withASourceLocationTheOtherInvolvedEventsAreRelatedLocations() throws {
+        let analysis = try analyzeText(teardownTrace(table: 0x10000, time: 100))
+        let result = try #require(try results(try sarifLog([analysis])).first)
+        let related = try #require(result["relatedLocations"] as? [[String: Any]])
+        #expect(related.compactMap { $0["id"] as? Int } == Array(0...analysis.findings[0].events.count).filter { $0 != 1 })
+    }
+
+    @Test func withoutASourceLocationEveryInvolvedEventIsRelatedAtItsTraceLine() throws {
         let analysis = try analyzeSample("pasid-teardown-before")
         let result = try #require(try results(try sarifLog([analysis])).first)
         let related = try #require(result["relatedLocations"] as? [[String: Any]])
         let lines = related.compactMap { (($0["physicalLocation"] as? [String: Any])?["region"] as? [String: Any])?["startLine"] as? Int }
-        #expect(lines == analysis.findings[0].events.dropFirst().map { Int($0.line) })
+        #expect(lines == analysis.findings[0].events.map { Int($0.line) })
+        let uris = related.compactMap { (($0["physicalLocation"] as? [String: Any])?["artifactLocation"] as? [String: Any])?["uri"] as? String }
+        #expect(uris.allSatisfy { $0.hasSuffix(samplePath("pasid-teardown-before")) })
     }
 
     @Test func theCodeFlowListsEveryInvolvedEventInOrder() throws {

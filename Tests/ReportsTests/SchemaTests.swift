@@ -10,12 +10,17 @@ struct SchemaTests {
         #expect(try schemaViolations([:], schema: reportSchema).isEmpty)
     }
 
-    @Test(arguments: sampleRuns)
+    @Test func theSchemaTestsCoverEveryTraceInSamples() {
+        #expect(sampleFiles.count == sampleNames.count + 2)
+        #expect(sampleFiles.contains("every-kind.trace") && sampleFiles.contains("kernel-trace.txt"))
+    }
+
+    @Test(arguments: sampleFileRuns)
     func everySampleJSONReportMatchesTheReportSchema(_ run: SampleRun) throws {
         #expect(try sampleReportViolations.get().json[run.description] == [])
     }
 
-    @Test(arguments: sampleRuns)
+    @Test(arguments: sampleFileRuns)
     func everySampleSARIFReportMatchesTheOfficialSARIFSchema(_ run: SampleRun) throws {
         #expect(try sampleReportViolations.get().sarif[run.description] == [])
     }
