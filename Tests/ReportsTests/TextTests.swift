@@ -100,4 +100,22 @@ struct CompletionTests {
         #expect(run.stdout.contains("baseline"))
         #expect(run.stdout.contains("sarif"))
     }
+
+    /// The man page plugin (`generate-manual`) renders this description of
+    /// the commands, so a command or option missing here is missing there.
+    @Test func theManPageSourceDescribesEveryCommandAndAnalyzesOptions() throws {
+        let run = try hitless(["--experimental-dump-help"])
+        #expect(run.status == 0)
+        let command = try #require(try jsonObject(run.stdout)["command"] as? [String: Any])
+        let subcommands = try #require(command["subcommands"] as? [[String: Any]])
+        #expect(subcommands.compactMap { $0["commandName"] as? String }
+                == ["analyze", "diff", "stats", "convert", "entries", "state", "generate", "help"])
+        let analyze = try #require(subcommands.first { $0["commandName"] as? String == "analyze" })
+        let names = (analyze["arguments"] as? [[String: Any]] ?? []).flatMap { argument in
+            (argument["names"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        }
+        for option in ["memory-model", "rules", "format", "fail-on", "baseline", "jobs", "color", "output"] {
+            #expect(names.contains(option), "analyze --\(option)")
+        }
+    }
 }
