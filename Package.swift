@@ -45,6 +45,7 @@ let package = Package(
         // Hostile/ holds the hostile corpus and what each file must give.
         .testTarget(name: "HostileTests", dependencies: ["TraceFormat", "Replay", "Checks"], exclude: ["Hostile", "make-hostile.py"]),
         // Resources/ holds the official SARIF 2.1.0 schema the tests validate against.
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Checks", "Replay", "TraceFormat"], exclude: ["Resources"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Checks", "Replay", "TraceFormat", "TraceGenerator"],
+                    exclude: ["Resources"]),
     ]
 )

@@ -99,6 +99,7 @@ struct Generator {
 
     init(_ options: GeneratorOptions) {
         self.options = options
+        time = options.startTime
         rng = SplitMix64(seed: options.seed ^ 0x6869_746c_6573_7321)
         manifest = GeneratorManifest(events: options.events, seed: options.seed, buggyRate: options.buggyRate,
                                      units: [], devices: 0, pasids: 0,
@@ -149,7 +150,7 @@ struct Generator {
             ("dmar3", false, true, false, 64), ("dmar4", false, false, false, 64),
         ]
         for (i, p) in plan.enumerated() {
-            let base = UInt64(i + 1) << 36
+            let base = UInt64(i + 1) << 36 + (options.addressOffset & 0xf_ffff_f000)
             var name: [UInt8] = []
             p.0.withUTF8Buffer { name.append(contentsOf: $0) }
             units.append(GenUnit(name: name, scalable: p.1, coherent: p.2, cachingMode: p.3, root: base, nextPage: base + 0x1000))

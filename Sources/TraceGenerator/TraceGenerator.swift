@@ -8,12 +8,22 @@ public struct GeneratorOptions: Sendable, Equatable {
     public var seed: UInt64
     /// The fraction of table updates done the racy way (0 to 1).
     public var buggyRate: Double
+    /// Added to every table address: the same seed then makes the same
+    /// updates and races at other addresses, as a second run of the same
+    /// kernel would. Taken in whole 4 KiB pages below 2^36 (each unit's
+    /// tables live in their own 2^36-byte range).
+    public var addressOffset: UInt64
+    /// The first event's time in nanoseconds, before its random step.
+    public var startTime: UInt64
 
     /// Creates options.
-    public init(events: Int, seed: UInt64 = 1, buggyRate: Double = 0) {
+    public init(events: Int, seed: UInt64 = 1, buggyRate: Double = 0, addressOffset: UInt64 = 0,
+                startTime: UInt64 = 1_000_000_000) {
         self.events = events
         self.seed = seed
         self.buggyRate = buggyRate
+        self.addressOffset = addressOffset
+        self.startTime = startTime
     }
 }
 
