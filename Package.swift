@@ -37,15 +37,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat", "TraceGenerator"]),
-        // Runs the built `hitless` binary; `swift test` builds it first.
-        .testTarget(name: "CLITests"),
+        // Finds and runs the built `hitless` binary for the tests that need
+        // it (`swift test` builds it first).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat", "TraceGenerator", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "TraceFormat", "TraceGenerator"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Reports", "TraceGenerator"]),
         // Hostile/ holds the hostile corpus and what each file must give.
-        .testTarget(name: "HostileTests", dependencies: ["TraceFormat", "Replay", "Checks"], exclude: ["Hostile", "make-hostile.py"]),
+        .testTarget(name: "HostileTests", dependencies: ["TraceFormat", "Replay", "Checks", "TestSupport"], exclude: ["Hostile", "make-hostile.py"]),
         // Resources/ holds the official SARIF 2.1.0 schema the tests validate against.
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Checks", "Replay", "TraceFormat", "TraceGenerator"],
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Checks", "Replay", "TraceFormat", "TraceGenerator", "TestSupport"],
                     exclude: ["Resources"]),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("hitless analyze, as CI runs it")
 struct AnalyzeCLITests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("convert to and from the binary format")
 struct BinaryCLITests {

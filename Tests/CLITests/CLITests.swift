@@ -1,63 +1,6 @@
 import Foundation
 import Testing
-
-/// The package's root directory, found from this file's path.
-let packageRoot = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-/// The `hitless` binary `swift build` / `swift test` put beside the test
-/// bundle, whatever the scratch path (`--scratch-path .build-a`) and
-/// configuration. `HITLESS` overrides it.
-let hitlessBinary: String? = {
-    let fm = FileManager.default
-    var candidates: [String] = []
-    if let explicit = ProcessInfo.processInfo.environment["HITLESS"] { candidates.append(explicit) }
-    // The test runner is `<scratch>/<triple>/debug/hitlessPackageTests.xctest`
-    // (on macOS a bundle whose parent directory holds the products).
-    var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
-    if let exe = try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe") { dir = URL(fileURLWithPath: exe) }
-    for _ in 0..<4 {
-        dir = dir.deletingLastPathComponent()
-        candidates.append(dir.appendingPathComponent("hitless").path)
-    }
-    let bundle = Bundle.main.bundleURL
-    candidates.append(bundle.appendingPathComponent("hitless").path)
-    candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("hitless").path)
-    candidates.append(packageRoot.appendingPathComponent(".build/debug/hitless").path)
-    return candidates.first { path in
-        var isDirectory: ObjCBool = false
-        return fm.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue && fm.isExecutableFile(atPath: path)
-    }
-}()
-
-struct Run {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
-/// Runs `hitless` with `arguments` in the package root.
-func hitless(_ arguments: [String], stdin: Data? = nil) throws -> Run {
-    let binary = try #require(hitlessBinary, "the hitless binary was not found beside the test bundle")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: binary)
-    process.arguments = arguments
-    process.currentDirectoryURL = packageRoot
-    let out = Pipe(), err = Pipe(), input = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = input
-    try process.run()
-    if let stdin { input.fileHandleForWriting.write(stdin) }
-    try input.fileHandleForWriting.close()
-    // Read before waiting, so a large output cannot fill the pipe and block.
-    let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-    let stderrData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return Run(status: process.terminationStatus,
-               stdout: String(decoding: stdoutData, as: UTF8.self),
-               stderr: String(decoding: stderrData, as: UTF8.self))
-}
+import TestSupport
 
 /// A fresh directory for one test's files.
 func temporaryDirectory() throws -> URL {

@@ -2,6 +2,7 @@ import Checks
 import Foundation
 import Replay
 import Testing
+import TestSupport
 import TraceFormat
 
 /// Replays and analyzes `text` under both memory models; the replay of the

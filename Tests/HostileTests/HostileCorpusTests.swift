@@ -1,6 +1,7 @@
 import Checks
 import Foundation
 import Testing
+import TestSupport
 import TraceFormat
 
 /// The folder of hostile files beside this source file.

@@ -2,6 +2,7 @@ import Checks
 import Foundation
 import Replay
 import Testing
+import TestSupport
 import TraceFormat
 
 /// Reads `text` to its end; the error, if reading stops.

@@ -1,9 +1,8 @@
 import Foundation
 import Testing
+import TestSupport
 import TraceFormat
 
-let packageRoot = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// Every file of the fuzz seed corpus and of Samples/.
 let corpusFiles: [URL] = {
@@ -27,31 +26,6 @@ func canonical(_ reader: TraceReader) throws -> (text: [UInt8], events: Int) {
         events += 1
     }
     return (out, events)
-}
-
-/// The `hitless` binary the test run built (see CLITests), or nil.
-let hitlessBinary: String? = {
-    var candidates: [String] = []
-    if let explicit = ProcessInfo.processInfo.environment["HITLESS"] { candidates.append(explicit) }
-    var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? "")
-    if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { dir = URL(fileURLWithPath: exe) }
-    for _ in 0..<4 {
-        dir = dir.deletingLastPathComponent()
-        candidates.append(dir.appendingPathComponent("hitless").path)
-    }
-    candidates.append(packageRoot.appendingPathComponent(".build/debug/hitless").path)
-    return candidates.first { FileManager.default.isExecutableFile(atPath: $0) && !$0.hasSuffix("/") }
-}()
-
-func hitless(_ arguments: [String]) throws -> Int32 {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: try #require(hitlessBinary, "no hitless binary beside the tests"))
-    process.arguments = arguments
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    return process.terminationStatus
 }
 
 func temporaryFolder() throws -> URL {
@@ -99,8 +73,8 @@ struct NothingLostTests {
             let input = packageRoot.appendingPathComponent("Samples/\(sample)").path
             let before = try FileManager.default.attributesOfItem(atPath: input)
             let bytes = try Data(contentsOf: URL(fileURLWithPath: input))
-            #expect(try hitless(["convert", input, dir.appendingPathComponent("out.trace").path]) == 0)
-            #expect(try hitless(["analyze", input, "-o", dir.appendingPathComponent("report.txt").path]) <= 1)
+            #expect(try hitless(["convert", input, dir.appendingPathComponent("out.trace").path]).status == 0)
+            #expect(try hitless(["analyze", input, "-o", dir.appendingPathComponent("report.txt").path]).status <= 1)
             let after = try FileManager.default.attributesOfItem(atPath: input)
             #expect(try Data(contentsOf: URL(fileURLWithPath: input)) == bytes)
             #expect(before[.modificationDate] as? Date == after[.modificationDate] as? Date)
@@ -119,7 +93,7 @@ struct NothingLostTests {
             let out = dir.appendingPathComponent(name)
             try previous.write(to: out)
             let arguments = command == "convert" ? [command, bad.path, out.path] : [command, bad.path, "-o", out.path]
-            #expect(try hitless(arguments) == 2, "\(command)")
+            #expect(try hitless(arguments).status == 2, "\(command)")
             #expect(try Data(contentsOf: out) == previous, "\(command) replaced \(name)")
         }
         // And no temporary file is left beside it.

@@ -2,6 +2,7 @@ import Checks
 import Foundation
 import Reports
 import Testing
+import TestSupport
 
 @Suite("analyze --baseline")
 struct BaselineTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Reports
 import Testing
+import TestSupport
 
 @Suite("Progress line")
 struct ProgressTests {

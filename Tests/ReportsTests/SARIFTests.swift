@@ -2,6 +2,7 @@ import Checks
 import Foundation
 import Reports
 import Testing
+import TestSupport
 
 /// The SARIF log of `text`'s findings, decoded loosely.
 private func sarifLog(_ results: [AnalysisResult], baseline: Baseline? = nil) throws -> [String: Any] {

@@ -2,6 +2,7 @@ import Checks
 import Foundation
 import Reports
 import Testing
+import TestSupport
 
 @Suite("Reports validate against their schemas")
 struct SchemaTests {

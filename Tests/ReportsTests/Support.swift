@@ -3,10 +3,7 @@ import Foundation
 import Reports
 import Testing
 import TraceFormat
-
-/// The package's root directory, found from this file's path.
-let packageRoot = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+import TestSupport
 
 /// docs/report.schema.json: the JSON report contract.
 let reportSchema = packageRoot.appendingPathComponent("docs/report.schema.json").path
@@ -179,73 +176,4 @@ let sampleReportViolations: Result<(json: [String: [String]], sarif: [String: [S
         sarif[run.description] = try SARIFReport.sarif([result], memoryModel: run.model)
     }
     return (try schemaViolations(json, schema: reportSchema), try schemaViolations(sarif, schema: sarifSchema))
-}
-
-// MARK: - Running the CLI
-
-/// The `hitless` binary `swift build` / `swift test` put beside the test
-/// bundle, whatever the scratch path; `HITLESS` overrides it.
-let hitlessBinary: String? = {
-    let fm = FileManager.default
-    var candidates: [String] = []
-    if let explicit = ProcessInfo.processInfo.environment["HITLESS"] { candidates.append(explicit) }
-    var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
-    if let exe = try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe") { dir = URL(fileURLWithPath: exe) }
-    for _ in 0..<4 {
-        dir = dir.deletingLastPathComponent()
-        candidates.append(dir.appendingPathComponent("hitless").path)
-    }
-    let bundle = Bundle.main.bundleURL
-    candidates.append(bundle.appendingPathComponent("hitless").path)
-    candidates.append(bundle.deletingLastPathComponent().appendingPathComponent("hitless").path)
-    candidates.append(packageRoot.appendingPathComponent(".build/debug/hitless").path)
-    return candidates.first { path in
-        var isDirectory: ObjCBool = false
-        return fm.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue && fm.isExecutableFile(atPath: path)
-    }
-}()
-
-struct ProcessRun {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
-/// Runs `executable` with `arguments` in the package root.
-func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> ProcessRun {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.currentDirectoryURL = packageRoot
-    if let environment { process.environment = environment }
-    // Standard error goes to a file, so that only one pipe needs draining
-    // (a full pipe would block the child).
-    let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("hitless-err-\(UUID().uuidString)").path
-    _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-    defer { try? FileManager.default.removeItem(atPath: errPath) }
-    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    try err.close()
-    let stderrData = FileManager.default.contents(atPath: errPath) ?? Data()
-    return ProcessRun(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
-                      stderr: String(decoding: stderrData, as: UTF8.self))
-}
-
-/// Runs `hitless` with `arguments` in the package root.
-func hitless(_ arguments: [String], environment: [String: String]? = nil) throws -> ProcessRun {
-    let binary = try #require(hitlessBinary, "the hitless binary was not found beside the test bundle")
-    return try runProcess(binary, arguments, environment: environment)
-}
-
-/// A temporary file holding `text`, removed by the caller.
-func temporaryFile(_ text: String, suffix: String = ".json") throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("hitless-\(UUID().uuidString)\(suffix)").path
-    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-    return path
 }

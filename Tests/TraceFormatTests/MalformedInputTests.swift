@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import TraceFormat
 
 /// A malformed input and exactly where and how reading must stop.
@@ -194,6 +195,17 @@ struct MalformedInputTests {
         #expect(error.found == bad.found)
         let place = "t.trace:\(bad.line):\(bad.column): error: \(bad.message)"
         #expect(error.description == place + (bad.found.map { " (found: \($0))" } ?? ""))
+    }
+
+    @Test(arguments: malformedInputs)
+    func theCommandLineExitsTwoAndPrintsTheErrorLine(_ bad: Malformed) throws {
+        let path = try temporaryFile(bytes: bad.bytes)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let run = try hitless(["stats", path])
+        #expect(run.status == 2)
+        #expect(run.stdout.isEmpty)
+        let place = "\(path):\(bad.line):\(bad.column): error: \(bad.message)"
+        #expect(run.stderr == place + (bad.found.map { " (found: \($0))" } ?? "") + "\n")
     }
 
     @Test(arguments: malformedInputs)
