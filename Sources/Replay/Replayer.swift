@@ -108,6 +108,19 @@ public struct ReplayLimits: Sendable, Equatable {
     public var entries: Int
     /// Most tables reachable at once.
     public var tables: Int
+    /// Most pages of memory (``SparseMemory/pageSize``, 256 bytes) that
+    /// stores and `init` may write. Every page written is kept, table or
+    /// not (a table filled before it is linked shows at linking what it held
+    /// then), so a trace of stores to distinct pages would otherwise grow
+    /// memory with its length. A page costs about 300 bytes (256 and its
+    /// slots in the page map), twice that when a non-coherent unit keeps its
+    /// own copy: at the limit, 32768 pages of such a unit peak at 39 MiB
+    /// (`hitless analyze`). The generated benchmark traces write about 13000
+    /// (13002 at 2 million events, 13037 at 5 million: the generator's
+    /// address ranges are fixed, so more events write no more pages), and
+    /// analyzing them peaks at 45 MiB: with the pages raised to the limit,
+    /// about 57 MiB.
+    public var pages: Int
     /// Most table entries one `fetch` or `flush` may touch: a 4 KiB read of
     /// 1-byte entries. Without it a 1 MiB fetch over a table of 1-byte
     /// entries would make a million entry records out of one short line.
@@ -125,9 +138,11 @@ public struct ReplayLimits: Sendable, Equatable {
     public static let standard = ReplayLimits()
 
     /// Limits; each defaults to the standard one.
-    public init(entries: Int = 65_536, tables: Int = 65_536, touchesPerEvent: Int = 4096, touchesPerStore: Int = 16) {
+    public init(entries: Int = 65_536, tables: Int = 65_536, pages: Int = 32_768, touchesPerEvent: Int = 4096,
+                touchesPerStore: Int = 16) {
         self.entries = entries
         self.tables = tables
+        self.pages = pages
         self.touchesPerEvent = touchesPerEvent
         self.touchesPerStore = touchesPerStore
     }
@@ -266,11 +281,13 @@ public struct Replayer: Sendable {
         try checkStoreHits(event)
         if hits.isEmpty {
             initialize(write)
+            try checkPages(event)
             return
         }
         beforeValues.removeAll(keepingCapacity: true)
         for hit in hits { beforeValues.append(deviceEntry(hit.table, hit.index)) }
         initialize(write)
+        try checkPages(event)
         let current = hits
         for k in current.indices {
             let hit = current[k]
@@ -298,6 +315,7 @@ public struct Replayer: Sendable {
         findHits(write.addr, UInt64(write.size))
         if hits.isEmpty {
             memory.write(addr: write.addr, size: Int(write.size), value: write.value)
+            try checkPages(event)
             return
         }
         try checkStoreHits(event)
@@ -305,6 +323,7 @@ public struct Replayer: Sendable {
         beforeValues.removeAll(keepingCapacity: true)
         for hit in current { beforeValues.append(cpuEntry(hit.table, hit.index)) }
         memory.write(addr: write.addr, size: Int(write.size), value: write.value)
+        try checkPages(event)
         for k in current.indices {
             let hit = current[k]
             let before = beforeValues[k]
@@ -384,6 +403,16 @@ public struct Replayer: Sendable {
         }
         findHits(read.addr, read.size)
         try touchForRead(event, unitFilter: u, nonCoherentOnly: false)
+    }
+
+    /// Stops the replay once stores have written more pages than the limit.
+    /// Only CPU memory is counted: a non-coherent unit's copy holds a page
+    /// only where CPU memory has one.
+    @inline(__always) private func checkPages(_ event: TraceEvent) throws(TraceError) {
+        guard memory.pageCount <= limits.pages else {
+            throw TraceError(file: fileName, location: .line(event.line, column: 1),
+                             message: "more than \(limits.pages) memory pages of \(SparseMemory.pageSize) bytes written (raise the limit with --max-pages)")
+        }
     }
 
     private func checkStoreHits(_ event: TraceEvent) throws(TraceError) {

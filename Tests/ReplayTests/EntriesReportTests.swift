@@ -84,16 +84,25 @@ let hitlessBinary: URL? = {
 
 /// Runs the binary and returns its standard output and exit status.
 func run(_ arguments: [String]) throws -> (String, Int32) {
+    let (out, _, status) = try runCapturingErrors(arguments)
+    return (out, status)
+}
+
+/// Runs the binary and returns its standard output, standard error and exit
+/// status.
+func runCapturingErrors(_ arguments: [String]) throws -> (out: String, err: String, status: Int32) {
     let process = Process()
     process.executableURL = hitlessBinary
     process.arguments = arguments
-    let out = Pipe()
+    let out = Pipe(), err = Pipe()
     process.standardOutput = out
-    process.standardError = Pipe()
+    process.standardError = err
     try process.run()
+    // Errors are one line: reading them after the output cannot block.
     let data = out.fileHandleForReading.readDataToEndOfFile()
+    let errors = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return (String(decoding: data, as: UTF8.self), process.terminationStatus)
+    return (String(decoding: data, as: UTF8.self), String(decoding: errors, as: UTF8.self), process.terminationStatus)
 }
 
 @Suite("The hitless binary", .enabled(if: hitlessBinary != nil))
@@ -129,6 +138,18 @@ struct BinaryTests {
         #expect(try TraceReader(path: dir + "/g.trace.zst").readAll().count == 5000)
         let (summary, replayStatus) = try run(["entries", "--summary", dir + "/g.trace.zst"])
         #expect(replayStatus == 0 && summary.hasPrefix("events 5000 ") && summary.hasSuffix("diagnostics 0\n"))
+    }
+
+    @Test func pastThePageLimitEveryReplayingCommandStopsNamingTheFlag() throws {
+        let path = NSTemporaryDirectory() + "hitless-pages-\(getpid()).trace"
+        try storesToDistinctPages(3).write(toFile: path, atomically: true, encoding: .utf8)
+        for command in [["entries"], ["state", "--at", "3"], ["analyze"]] {
+            let (_, err, status) = try runCapturingErrors(command + ["--max-pages", "2", path])
+            #expect(status == 2)
+            #expect(err == "\(path):3:1: error: more than 2 memory pages of 256 bytes written (raise the limit with --max-pages)\n")
+            #expect(try runCapturingErrors(command + ["--max-pages", "3", path]).status == 0)
+        }
+        #expect(try runCapturingErrors(["diff", "--max-pages", "2", path, path]).status == 2)
     }
 
     @Test func entriesPrintsEveryTouchedEntry() throws {
