@@ -496,6 +496,18 @@ public struct Replayer: Sendable {
         return value
     }
 
+    /// The entry with `identity` as the unit would read it now, from the
+    /// reachable table that gives it, whether or not anything touched it;
+    /// nil when no reachable table gives it.
+    public func reachableEntry(_ identity: EntryIdentity)
+        -> (addr: UInt64, value: EntryValue, size: Int, mode: TranslationMode)? {
+        for (id, table) in tables.enumerated() {
+            guard let table, units[table.unit].name == identity.unit, let index = table.index(of: identity) else { continue }
+            return (table.entryAddress(index), deviceEntry(id, index), table.entrySize, units[table.unit].mode)
+        }
+        return nil
+    }
+
     /// The value the CPU has written to entry `record` by now.
     public func cpuValue(of record: Int) -> EntryValue {
         let r = entries[record]

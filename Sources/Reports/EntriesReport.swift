@@ -29,7 +29,7 @@ public enum EntriesReport {
     }
 
     static func row(identity: EntryIdentity, addr: UInt64, value: EntryValue, size: Int, mode: TranslationMode,
-                    updates: Int?) -> Row {
+                    updates: Int? = nil) -> Row {
         let fields = EntryFields.decode(identity.kind, value, mode: mode, size: size)
         return Row(identity: identity.description, kind: identity.kind.name, unit: identity.unit,
                    sid: identity.sid.map(formatSourceID), pasid: identity.kind == .pasid ? identity.pasid : nil,
@@ -49,21 +49,18 @@ public enum EntriesReport {
         }
     }
 
-    /// Every reachable non-zero entry as the unit would see it now,
-    /// optionally only the one named `identity`.
-    ///
-    /// An entry asked for by name is shown even when it is zero, as long as
-    /// it is reachable.
+    /// Every reachable non-zero entry as the unit would see it now; or, with
+    /// `identity`, that entry alone, decoded from memory whether or not
+    /// anything touched it (even when it is zero), and nothing when no
+    /// reachable table gives it.
     public static func stateRows(_ replay: Replayer, identity: EntryIdentity? = nil) -> [Row] {
-        let rows = replay.visibleEntries().filter { identity == nil || $0.identity == identity }.map {
-            row(identity: $0.identity, addr: $0.addr, value: $0.value, size: $0.size, mode: $0.mode, updates: nil)
+        if let identity {
+            guard let e = replay.reachableEntry(identity) else { return [] }
+            return [row(identity: identity, addr: e.addr, value: e.value, size: e.size, mode: e.mode)]
         }
-        if let identity, rows.isEmpty, let i = replay.entry(identity: identity), replay.entries[i].reachable {
-            let e = replay.entries[i]
-            return [row(identity: e.identity, addr: e.addr, value: replay.deviceValue(of: i), size: e.size,
-                        mode: e.mode, updates: nil)]
+        return replay.visibleEntries().map {
+            row(identity: $0.identity, addr: $0.addr, value: $0.value, size: $0.size, mode: $0.mode)
         }
-        return rows
     }
 
     /// What a replay kept, in one line: events, entries, reachable tables,

@@ -47,6 +47,50 @@ struct EntriesReportTests {
         #expect(rows.first?.summary.hasPrefix("P=0") == true)
     }
 
+    @Test func stateDecodesAReachableEntryNothingTouchedFromMemory() throws {
+        // Filled bottom-up before the root entry linked them: no store to
+        // PASID 5 was seen while it was reachable.
+        let r = try replayOnDmar0([SM.root, SM.pasid5, SM.pasid5DID, SM.directory, SM.context, SM.rootLower]
+            .joined(separator: "\n"))
+        #expect(record(r, "dmar0 pasid 00:02.0/5") == nil)
+        let rows = EntriesReport.stateRows(r, identity: EntryIdentity(parsing: "dmar0 pasid 00:02.0/5"))
+        #expect(rows.map(\.addr) == ["0x4140"])
+        #expect(rows.first?.fields["PGTT"] == 2 && rows.first?.fields["DID"] == 5 && rows.first?.fields["SLPTPTR"] == 0xa000)
+        // A zero entry of a reachable table is shown too.
+        let zero = EntriesReport.stateRows(r, identity: EntryIdentity(parsing: "dmar0 pasid 00:02.0/63"))
+        #expect(zero.map(\.addr) == ["0x4fc0"] && zero.first?.summary.hasPrefix("P=0 ") == true)
+    }
+
+    @Test func stateOfAnEntryNoReachableTableGivesIsEmpty() throws {
+        let r = try replayOnDmar0([SM.linkedTopDown, SM.pasid5].joined(separator: "\n"))
+        for identity in ["dmar0 pasid 00:02.0/64", "dmar0 pasid 00:03.0/5", "dmar1 pasid 00:02.0/5",
+                         "dmar0 context 00:02.0", "dmar0 pasid-dir 00:02.0/1"] {
+            #expect(EntriesReport.stateRows(r, identity: EntryIdentity(parsing: identity)).isEmpty, "\(identity)")
+        }
+    }
+
+    @Test func stateOfTheSampleAfterItsLastEventShowsTheValuesItsStoresWrote() throws {
+        // pasid-setup-ok: init links root 0x100000 -> context 0x101000 (00:02.0
+        // at 0x101200) -> directory 0x102000 -> PASID table 0x103000; then
+        // PASID 1 gets DID 6, first-stage table 0x400000, PGTT 1, Present.
+        let reader = try TraceReader(path: samplesFolder.appendingPathComponent("pasid-setup-ok.trace.zst").path)
+        let r = try Replayer.run(reader, stopAfter: 10)
+        #expect(r.eventCount == 10)
+        let rows = EntriesReport.stateRows(r)
+        #expect(rows.map(\.identity) == ["dmar0 root 00", "dmar0 sm-context 00:02.0", "dmar0 pasid-dir 00:02.0/0",
+                                         "dmar0 pasid 00:02.0/1"])
+        #expect(rows[0].fields["LP"] == 1 && rows[0].fields["LCTP"] == 0x101000 && rows[0].fields["UP"] == 0)
+        #expect(rows[1].fields["P"] == 1 && rows[1].fields["PASIDE"] == 1 && rows[1].fields["PDTS"] == 0)
+        #expect(rows[1].fields["PASIDDIRPTR"] == 0x102000)
+        #expect(rows[2].fields["P"] == 1 && rows[2].fields["SMPTBLPTR"] == 0x103000)
+        let pasid = rows[3]
+        #expect(pasid.addr == "0x103040")
+        #expect(pasid.words == ["0x41", "0x6", "0x400000", "0x0", "0x0", "0x0", "0x0", "0x0"])
+        #expect(pasid.fields["P"] == 1 && pasid.fields["FPD"] == 0 && pasid.fields["PGTT"] == 1)
+        #expect(pasid.fields["DID"] == 6 && pasid.fields["FLPTPTR"] == 0x400000 && pasid.fields["SRE"] == 0)
+        #expect(EntriesReport.stateRows(r, identity: EntryIdentity(parsing: "dmar0 pasid 00:02.0/1")) == [pasid])
+    }
+
     @Test func jsonCarriesTheSameRows() throws {
         let r = try replay("iommu id=dmar0\n" + sample)
         let text = try EntriesReport.json(EntriesReport.entryRows(r))
@@ -62,6 +106,10 @@ struct EntriesReportTests {
         #expect(text.contains("P=1 FPD=1 AW=2 PGTT=2 SSADE=0 SLPTPTR=0xa000 DID=0x5 PWSNP=1 PGSNP=1"))
     }
 }
+
+/// The repository's Samples folder.
+let samplesFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Samples")
 
 /// The `hitless` binary of the build that runs these tests: the package's
 /// `.build*/debug/hitless` (whatever the scratch path), newest first.
@@ -150,6 +198,24 @@ struct BinaryTests {
             #expect(try runCapturingErrors(command + ["--max-pages", "3", path]).status == 0)
         }
         #expect(try runCapturingErrors(["diff", "--max-pages", "2", path, path]).status == 2)
+    }
+
+    @Test func stateShowsAReachableEntryOfASampleThatNothingTouched() throws {
+        // Event 5 is the root line: the init lines' tables are linked, and
+        // PASID 1 is not stored to before event 6.
+        let path = samplesFolder.appendingPathComponent("pasid-setup-ok.trace.zst").path
+        let (out, status) = try run(["state", path, "--at", "5", "--entry", "dmar0 pasid 00:02.0/1"])
+        #expect(status == 0)
+        #expect(out.hasPrefix("dmar0 pasid 00:02.0/1  @0x103040\n    0x0 0x0 0x0 0x0 0x0 0x0 0x0 0x0\n    P=0 "))
+    }
+
+    @Test func stateOfAnEntryThatIsNotReachableIsAnErrorNamingIt() throws {
+        let path = samplesFolder.appendingPathComponent("pasid-setup-ok.trace.zst").path
+        let (out, err, status) = try runCapturingErrors(["state", path, "--at", "5", "--entry", "dmar0 pasid 00:02.0/64"])
+        #expect(status == 2 && out.isEmpty)
+        #expect(err.hasPrefix("Error: --entry 'dmar0 pasid 00:02.0/64': no reachable table gives this entry just after event 5\n"))
+        // Before the root line nothing is reachable.
+        #expect(try run(["state", path, "--at", "4", "--entry", "dmar0 pasid 00:02.0/1"]).1 == 2)
     }
 
     @Test func entriesPrintsEveryTouchedEntry() throws {

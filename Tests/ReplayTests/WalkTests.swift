@@ -270,3 +270,41 @@ struct LegacyWalkTests {
         #expect(try touchedBy(text, event: 4).isEmpty)
     }
 }
+
+@Suite("Entry identities of a table")
+struct TableIdentityTests {
+    /// One table of each kind, as the walk or a `table` line makes them.
+    static let tables: [TableInstance] = {
+        var context = TableInstance(unit: 0, kind: .context, base: 0x2000, count: 256, entrySize: 16, fetchSize: 16, presentBit: 0)
+        context.bus = 3
+        var upper = TableInstance(unit: 0, kind: .smContext, base: 0x5000, count: 128, entrySize: 32, fetchSize: 16, presentBit: 0)
+        upper.bus = 1
+        upper.devfnBase = 128
+        var directory = TableInstance(unit: 0, kind: .pasidDirectory, base: 0x3000, count: 256, entrySize: 8, fetchSize: 16, presentBit: 0)
+        directory.sid = 0x0210
+        var pasid = TableInstance(unit: 0, kind: .pasid, base: 0x4000, count: 64, entrySize: 64, fetchSize: 16, presentBit: 0)
+        pasid.sid = 0x0210
+        pasid.pasidBase = 128
+        var generic = TableInstance(unit: 0, kind: .generic, base: 0x9000, count: 10, entrySize: 8, fetchSize: 8, presentBit: 0)
+        generic.label = "ste"
+        return [TableInstance(unit: 0, kind: .root, base: 0x1000, count: 256, entrySize: 16, fetchSize: 16, presentBit: 0),
+                context, upper, directory, pasid, generic]
+    }()
+
+    @Test(arguments: tables)
+    func everyEntrysIdentityNamesItsIndex(_ table: TableInstance) {
+        for index in 0..<table.count {
+            #expect(table.index(of: table.identity(index, unitName: "dmar0")) == index)
+        }
+    }
+
+    @Test func identitiesATableDoesNotGiveHaveNoIndex() throws {
+        let others = ["dmar0 context 02:00.0", "dmar0 sm-context 01:0f.7", "dmar0 pasid-dir 02:02.0/65",
+                      "dmar0 pasid-dir 02:03.0/0", "dmar0 pasid 02:02.0/127", "dmar0 pasid 02:02.0/192",
+                      "dmar0 generic ste/10", "dmar0 generic other/0", "dmar0 pasid 03:00.0/5"]
+        for text in others {
+            let identity = try #require(EntryIdentity(parsing: text))
+            #expect(Self.tables.allSatisfy { $0.index(of: identity) == nil }, "\(text)")
+        }
+    }
+}
