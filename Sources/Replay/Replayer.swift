@@ -39,10 +39,15 @@ public struct EntryRecord: Sendable {
     public var firstEvent: Int
     /// See ``firstEvent``.
     public var lastEvent: Int
-    /// Whether the entry's table is reachable now.
-    public var reachable = true
+    /// The event that unlinked the entry's table, while no reachable table
+    /// gives the entry (``Replayer/lastVisibleValue(of:)`` is then what the
+    /// unit saw last).
+    public internal(set) var unlinkedAt: Int?
     /// Every change, when the replayer was asked to keep history.
     public var history: [EntryChange] = []
+
+    /// Whether the entry's table is reachable now.
+    public var reachable: Bool { unlinkedAt == nil }
 
     /// The entry's kind.
     public var kind: EntryKind { identity.kind }
@@ -192,6 +197,12 @@ public struct Replayer: Sendable {
     private var freePageLists: [Int] = []
     private var largeTables: [Int] = []
     private var recordOfKey: [EntryKey: Int32] = [:]
+    // The records each slot's tables give, by entry index: a table linked
+    // again (or its like) finds the entries it makes reachable again.
+    private var slotRecords: [TableInstance.Slot: [Int: Int]] = [:]
+    // What the unit could read at each unlinked entry just before its table
+    // was unlinked: kept for those alone, not in every record.
+    private var unlinkedValues: [Int: EntryValue] = [:]
     /// Generic table labels, numbered for ``EntryKey``.
     private var labelNumbers: [String: UInt32] = [:]
     private var hits: [(table: Int, index: Int)] = []
@@ -496,6 +507,13 @@ public struct Replayer: Sendable {
         return value
     }
 
+    /// What the unit sees at entry `record`: its value now while it is
+    /// reachable, else the last value it could read before its table was
+    /// unlinked (stores to those bytes afterwards are not the entry's).
+    public func lastVisibleValue(of record: Int) -> EntryValue {
+        entries[record].reachable ? deviceValue(of: record) : unlinkedValues[record] ?? EntryValue()
+    }
+
     /// The entry with `identity` as the unit would read it now, from the
     /// reachable table that gives it, whether or not anything touched it;
     /// nil when no reachable table gives it.
@@ -531,9 +549,13 @@ public struct Replayer: Sendable {
         let key = t.entryKey(index, label: label)
         let record: Int
         if let existing = recordOfKey[key] {
+            // Seen from another table that gives the same identity.
             record = Int(existing)
-            entries[record].addr = t.entryAddress(index)
-            entries[record].reachable = true
+            if entries[record].reachable {
+                entries[record].addr = t.entryAddress(index)
+            } else {
+                reattach(record, table, index)
+            }
         } else {
             guard entries.count < limits.entries else {
                 throw TraceError(file: fileName, location: .line(event.line, column: 1),
@@ -544,9 +566,21 @@ public struct Replayer: Sendable {
                                        fetchSize: t.fetchSize, presentBit: t.presentBit, mode: units[t.unit].mode,
                                        firstEvent: eventCount, lastEvent: eventCount))
             recordOfKey[key] = Int32(record)
+            slotRecords[t.slot, default: [:]][index] = record
         }
         tableEntryRecords[table][index] = record
         return record
+    }
+
+    /// Makes entry `record`, unlinked until now, reachable again as entry
+    /// `index` of `table`: its address is there, and what the unit sees at
+    /// its identity is read from there.
+    private mutating func reattach(_ record: Int, _ table: Int, _ index: Int) {
+        guard let t = tables[table] else { return }
+        tableEntryRecords[table][index] = record
+        entries[record].addr = t.entryAddress(index)
+        entries[record].unlinkedAt = nil
+        unlinkedValues[record] = nil
     }
 
     /// The entry with this identity, if the replay has seen it.
@@ -677,6 +711,13 @@ public struct Replayer: Sendable {
                 }
             }
         }
+        // Entries seen before at this table's identities and unlinked since
+        // (a table linked again, a device moved back) are reachable again.
+        if let known = slotRecords[table.slot] {
+            for (index, record) in known where index < table.count && !entries[record].reachable {
+                reattach(record, id, index)
+            }
+        }
         // What the table holds at linking is its state from now on: walk it.
         if table.kind == .root || table.kind == .smContext || table.kind == .pasidDirectory {
             let mode = units[table.unit].mode
@@ -731,12 +772,15 @@ public struct Replayer: Sendable {
         if others.isEmpty { liveSlots[slot] = nil }
         // An entry whose identity another live table still gives (the new
         // table of a device being moved) stays reachable, at its new address.
+        // An entry no table gives any more keeps what the unit could read
+        // last: its final value, whatever is stored to those bytes later.
         for (index, record) in tableEntryRecords[id] {
             if let other = others.first(where: { index < tables[$0]!.count }), let t = tables[other] {
                 tableEntryRecords[other][index] = record
                 entries[record].addr = t.entryAddress(index)
             } else {
-                entries[record].reachable = false
+                entries[record].unlinkedAt = eventCount
+                unlinkedValues[record] = deviceEntry(id, index)
             }
         }
         let children = tableChildren[id]

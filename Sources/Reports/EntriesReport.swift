@@ -20,6 +20,12 @@ public enum EntriesReport {
         public var addr: String
         /// Number of stores that changed it (entries only).
         public var updates: Int?
+        /// Whether a reachable table gives the entry at the end (entries
+        /// only; `state` shows reachable entries alone).
+        public var reachable: Bool?
+        /// The event that unlinked its table, when it is not reachable at the
+        /// end: its value is then the last the unit could read.
+        public var unlinkedAt: Int?
         /// The value, as 64-bit words in hex.
         public var words: [String]
         /// Decoded fields.
@@ -29,23 +35,26 @@ public enum EntriesReport {
     }
 
     static func row(identity: EntryIdentity, addr: UInt64, value: EntryValue, size: Int, mode: TranslationMode,
-                    updates: Int? = nil) -> Row {
+                    updates: Int? = nil, reachable: Bool? = nil, unlinkedAt: Int? = nil) -> Row {
         let fields = EntryFields.decode(identity.kind, value, mode: mode, size: size)
         return Row(identity: identity.description, kind: identity.kind.name, unit: identity.unit,
                    sid: identity.sid.map(formatSourceID), pasid: identity.kind == .pasid ? identity.pasid : nil,
-                   addr: hex(addr), updates: updates,
+                   addr: hex(addr), updates: updates, reachable: reachable, unlinkedAt: unlinkedAt,
                    words: value.words(size: size).map { hex($0) },
                    fields: Dictionary(fields.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
                    summary: EntryFields.summary(identity.kind, value, mode: mode, size: size))
     }
 
     /// Every entry that was reachable and touched, sorted by identity, with
-    /// its number of updates and its final device-visible value.
+    /// its number of updates and its final value as the unit sees it. An
+    /// entry whose table was unlinked shows the value the unit could read
+    /// last, before the unlinking, and says so: what was stored to those
+    /// bytes afterwards was never the entry's.
     public static func entryRows(_ replay: Replayer) -> [Row] {
         replay.entries.indices.sorted { replay.entries[$0].identity < replay.entries[$1].identity }.map { i in
             let e = replay.entries[i]
-            return row(identity: e.identity, addr: e.addr, value: replay.deviceValue(of: i), size: e.size,
-                       mode: e.mode, updates: e.changes)
+            return row(identity: e.identity, addr: e.addr, value: replay.lastVisibleValue(of: i), size: e.size,
+                       mode: e.mode, updates: e.changes, reachable: e.reachable, unlinkedAt: e.unlinkedAt)
         }
     }
 
@@ -76,6 +85,7 @@ public enum EntriesReport {
         for r in rows {
             out += r.identity + "  @" + r.addr
             if let u = r.updates { out += "  \(u) update\(u == 1 ? "" : "s")" }
+            if let event = r.unlinkedAt { out += "  unlinked at event \(event) (the value it had then)" }
             out += "\n    " + r.words.joined(separator: " ") + "\n    " + r.summary + "\n"
         }
         return out

@@ -47,6 +47,48 @@ struct EntriesReportTests {
         #expect(rows.first?.summary.hasPrefix("P=0") == true)
     }
 
+    @Test func anUnlinkedEntryShowsWhatTheUnitLastSawNotTheStoresAfterIt() throws {
+        // Event 10 clears the directory entry: PASID table 0x4000 is unlinked.
+        let r = try replay("iommu id=dmar0\n" + sample + "\n" + onDmar0("""
+            store addr=0x3000 size=8 value=0x0
+            store addr=0x4140 size=8 value=0x0
+            store addr=0x4148 size=8 value=0x7
+            """))
+        let pasid = try #require(EntriesReport.entryRows(r).last)
+        #expect(pasid.identity == "dmar0 pasid 00:02.0/5")
+        #expect(pasid.words.prefix(2) == ["0xa08b", "0x1800005"])
+        #expect(pasid.updates == 3)
+        #expect(pasid.reachable == false && pasid.unlinkedAt == 10)
+        let text = EntriesReport.text(EntriesReport.entryRows(r))
+        #expect(text.contains("dmar0 pasid 00:02.0/5  @0x4140  3 updates  unlinked at event 10 (the value it had then)\n    0xa08b 0x1800005 "))
+    }
+
+    @Test func aReachableEntrySaysSoAndHasNoUnlinkingEvent() throws {
+        let rows = EntriesReport.entryRows(try replay("iommu id=dmar0\n" + sample))
+        #expect(rows.allSatisfy { $0.reachable == true && $0.unlinkedAt == nil })
+        #expect(!EntriesReport.text(rows).contains("unlinked"))
+    }
+
+    @Test func anEntryLinkedAgainShowsItsValueNowAndIsReachable() throws {
+        let r = try replay("iommu id=dmar0\n" + sample + "\n" + onDmar0("""
+            store addr=0x3000 size=8 value=0x0
+            store addr=0x4148 size=8 value=0x7
+            store addr=0x3000 size=8 value=0x4001
+            """))
+        let pasid = try #require(EntriesReport.entryRows(r).last)
+        #expect(pasid.words.prefix(2) == ["0xa08b", "0x7"])
+        #expect(pasid.reachable == true && pasid.unlinkedAt == nil)
+    }
+
+    @Test func jsonNamesAnUnlinkedEntryAndTheEventThatUnlinkedIt() throws {
+        let r = try replay("iommu id=dmar0\n" + sample + "\n" + onDmar0("store addr=0x3000 size=8 value=0x0"))
+        let text = try EntriesReport.json(EntriesReport.entryRows(r))
+        #expect(text.contains("\"reachable\" : false,") && text.contains("\"unlinkedAt\" : 10,"))
+        struct Document: Decodable { var entries: [EntriesReport.Row] }
+        let doc = try JSONDecoder().decode(Document.self, from: Data(text.utf8))
+        #expect(doc.entries.map(\.reachable) == [true, true, true, false])
+    }
+
     @Test func stateDecodesAReachableEntryNothingTouchedFromMemory() throws {
         // Filled bottom-up before the root entry linked them: no store to
         // PASID 5 was seen while it was reachable.
