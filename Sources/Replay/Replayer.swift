@@ -44,23 +44,13 @@ public struct EntryRecord: Sendable {
     /// unit saw last).
     public internal(set) var unlinkedAt: Int?
     /// Every change, when the replayer was asked to keep history.
-    public var history: [EntryChange] = []
+    public internal(set) var history = EntryHistory()
 
     /// Whether the entry's table is reachable now.
     public var reachable: Bool { unlinkedAt == nil }
 
     /// The entry's kind.
     public var kind: EntryKind { identity.kind }
-}
-
-/// One change of an entry's value, kept when history is on.
-public struct EntryChange: Sendable {
-    /// The event (1-based) that made it.
-    public var event: Int
-    /// The entry's value before and after.
-    public var before: EntryValue
-    /// See ``before``.
-    public var after: EntryValue
 }
 
 /// What one event did to one entry.
@@ -209,6 +199,7 @@ public struct Replayer: Sendable {
     // Values of the entries hit, before the event: reused, so an event
     // allocates nothing.
     private var beforeValues: [EntryValue] = []
+    private var cpuBeforeValues: [EntryValue] = []
     private var touches: [EntryTouch] = []
     private let fileName: String
 
@@ -297,9 +288,22 @@ public struct Replayer: Sendable {
         }
         beforeValues.removeAll(keepingCapacity: true)
         for hit in hits { beforeValues.append(deviceEntry(hit.table, hit.index)) }
+        if keepHistory {
+            cpuBeforeValues.removeAll(keepingCapacity: true)
+            for hit in hits { cpuBeforeValues.append(cpuEntry(hit.table, hit.index)) }
+        }
         initialize(write)
         try checkPages(event)
         let current = hits
+        // An entry already seen changes for the CPU and the unit alike.
+        if keepHistory {
+            for k in current.indices {
+                let hit = current[k]
+                guard let record = tableEntryRecords[hit.table][hit.index] else { continue }
+                note(.cpu, record, cpuBefore: cpuBeforeValues[k], deviceBefore: beforeValues[k],
+                     cpu: cpuEntry(hit.table, hit.index), device: deviceEntry(hit.table, hit.index))
+            }
+        }
         for k in current.indices {
             let hit = current[k]
             let before = beforeValues[k]
@@ -347,7 +351,9 @@ public struct Replayer: Sendable {
             entries[record].lastEvent = eventCount
             if after != before {
                 entries[record].changes += 1
-                if keepHistory { entries[record].history.append(EntryChange(event: eventCount, before: before, after: after)) }
+                if keepHistory {
+                    note(.cpu, record, cpuBefore: before, deviceBefore: coherent ? before : device, cpu: after, device: device)
+                }
             }
             touches.append(EntryTouch(entry: record, bytes: byteRange(table, hit.index, write.addr, UInt64(write.size)),
                                       before: before, after: after, device: device))
@@ -386,6 +392,7 @@ public struct Replayer: Sendable {
             // Coherent units' entries are reported too: a flush is harmless there.
             let coherent = units[table.unit].coherent
             let device = coherent ? cpu : deviceEntry(hit.table, hit.index)
+            if keepHistory { note(.device, record, cpuBefore: cpu, deviceBefore: beforeValues[k], cpu: cpu, device: device) }
             touches.append(EntryTouch(entry: record, bytes: byteRange(table, hit.index, first, size),
                                       before: cpu, after: cpu, device: device))
         }
@@ -580,7 +587,19 @@ public struct Replayer: Sendable {
         tableEntryRecords[table][index] = record
         entries[record].addr = t.entryAddress(index)
         entries[record].unlinkedAt = nil
-        unlinkedValues[record] = nil
+        let last = unlinkedValues.removeValue(forKey: record) ?? EntryValue()
+        if keepHistory {
+            note(.link, record, cpuBefore: last, deviceBefore: last, cpu: cpuEntry(table, index),
+                 device: deviceEntry(table, index), always: true)
+        }
+    }
+
+    /// Adds a change made by the current event to the history of `record`
+    /// (see ``EntryHistory``).
+    private mutating func note(_ kind: EntryChangeKind, _ record: Int, cpuBefore: EntryValue, deviceBefore: EntryValue,
+                               cpu: EntryValue, device: EntryValue, always: Bool = false) {
+        entries[record].history.append(kind, event: eventCount, cpuBefore: cpuBefore, deviceBefore: deviceBefore,
+                                       cpu: cpu, device: device, always: always)
     }
 
     /// The entry with this identity, if the replay has seen it.
@@ -778,9 +797,18 @@ public struct Replayer: Sendable {
             if let other = others.first(where: { index < tables[$0]!.count }), let t = tables[other] {
                 tableEntryRecords[other][index] = record
                 entries[record].addr = t.entryAddress(index)
+                if keepHistory {
+                    note(.link, record, cpuBefore: cpuEntry(id, index), deviceBefore: deviceEntry(id, index),
+                         cpu: cpuEntry(other, index), device: deviceEntry(other, index))
+                }
             } else {
+                let seen = deviceEntry(id, index)
                 entries[record].unlinkedAt = eventCount
-                unlinkedValues[record] = deviceEntry(id, index)
+                unlinkedValues[record] = seen
+                if keepHistory {
+                    note(.unlink, record, cpuBefore: cpuEntry(id, index), deviceBefore: seen, cpu: cpuEntry(id, index),
+                         device: seen, always: true)
+                }
             }
         }
         let children = tableChildren[id]
