@@ -187,12 +187,12 @@ public struct Replayer: Sendable {
     private var freePageLists: [Int] = []
     private var largeTables: [Int] = []
     private var recordOfKey: [EntryKey: Int32] = [:]
-    // The records each slot's tables give, by entry index: a table linked
-    // again (or its like) finds the entries it makes reachable again.
-    private var slotRecords: [TableInstance.Slot: [Int: Int]] = [:]
-    // What the unit could read at each unlinked entry just before its table
-    // was unlinked: kept for those alone, not in every record.
-    private var unlinkedValues: [Int: EntryValue] = [:]
+    // Entries no reachable table gives, by record: what the unit could read
+    // at each just before its table was unlinked, and where the table was
+    // (kept for these alone, not in every record). By slot and index, so
+    // that a table linked again finds the entries it makes reachable again.
+    private var unlinked: [Int: (slot: TableInstance.Slot, index: Int, value: EntryValue)] = [:]
+    private var unlinkedBySlot: [TableInstance.Slot: [Int: Int]] = [:]
     /// Generic table labels, numbered for ``EntryKey``.
     private var labelNumbers: [String: UInt32] = [:]
     private var hits: [(table: Int, index: Int)] = []
@@ -518,7 +518,7 @@ public struct Replayer: Sendable {
     /// reachable, else the last value it could read before its table was
     /// unlinked (stores to those bytes afterwards are not the entry's).
     public func lastVisibleValue(of record: Int) -> EntryValue {
-        entries[record].reachable ? deviceValue(of: record) : unlinkedValues[record] ?? EntryValue()
+        entries[record].reachable ? deviceValue(of: record) : unlinked[record]?.value ?? EntryValue()
     }
 
     /// The entry with `identity` as the unit would read it now, from the
@@ -573,7 +573,6 @@ public struct Replayer: Sendable {
                                        fetchSize: t.fetchSize, presentBit: t.presentBit, mode: units[t.unit].mode,
                                        firstEvent: eventCount, lastEvent: eventCount))
             recordOfKey[key] = Int32(record)
-            slotRecords[t.slot, default: [:]][index] = record
         }
         tableEntryRecords[table][index] = record
         return record
@@ -587,7 +586,12 @@ public struct Replayer: Sendable {
         tableEntryRecords[table][index] = record
         entries[record].addr = t.entryAddress(index)
         entries[record].unlinkedAt = nil
-        let last = unlinkedValues.removeValue(forKey: record) ?? EntryValue()
+        var last = EntryValue()
+        if let gone = unlinked.removeValue(forKey: record) {
+            last = gone.value
+            unlinkedBySlot[gone.slot]?[gone.index] = nil
+            if unlinkedBySlot[gone.slot]?.isEmpty == true { unlinkedBySlot[gone.slot] = nil }
+        }
         if keepHistory {
             note(.link, record, cpuBefore: last, deviceBefore: last, cpu: cpuEntry(table, index),
                  device: deviceEntry(table, index), always: true)
@@ -732,10 +736,8 @@ public struct Replayer: Sendable {
         }
         // Entries seen before at this table's identities and unlinked since
         // (a table linked again, a device moved back) are reachable again.
-        if let known = slotRecords[table.slot] {
-            for (index, record) in known where index < table.count && !entries[record].reachable {
-                reattach(record, id, index)
-            }
+        if !unlinkedBySlot.isEmpty, let known = unlinkedBySlot[table.slot] {
+            for (index, record) in known where index < table.count { reattach(record, id, index) }
         }
         // What the table holds at linking is its state from now on: walk it.
         if table.kind == .root || table.kind == .smContext || table.kind == .pasidDirectory {
@@ -804,7 +806,8 @@ public struct Replayer: Sendable {
             } else {
                 let seen = deviceEntry(id, index)
                 entries[record].unlinkedAt = eventCount
-                unlinkedValues[record] = seen
+                unlinked[record] = (slot, index, seen)
+                unlinkedBySlot[slot, default: [:]][index] = record
                 if keepHistory {
                     note(.unlink, record, cpuBefore: cpuEntry(id, index), deviceBefore: seen, cpu: cpuEntry(id, index),
                          device: seen, always: true)
