@@ -39,23 +39,18 @@ public struct EntryRecord: Sendable {
     public var firstEvent: Int
     /// See ``firstEvent``.
     public var lastEvent: Int
-    /// Whether the entry's table is reachable now.
-    public var reachable = true
+    /// The event that unlinked the entry's table, while no reachable table
+    /// gives the entry (``Replayer/lastVisibleValue(of:)`` is then what the
+    /// unit saw last).
+    public internal(set) var unlinkedAt: Int?
     /// Every change, when the replayer was asked to keep history.
-    public var history: [EntryChange] = []
+    public internal(set) var history = EntryHistory()
+
+    /// Whether the entry's table is reachable now.
+    public var reachable: Bool { unlinkedAt == nil }
 
     /// The entry's kind.
     public var kind: EntryKind { identity.kind }
-}
-
-/// One change of an entry's value, kept when history is on.
-public struct EntryChange: Sendable {
-    /// The event (1-based) that made it.
-    public var event: Int
-    /// The entry's value before and after.
-    public var before: EntryValue
-    /// See ``before``.
-    public var after: EntryValue
 }
 
 /// What one event did to one entry.
@@ -108,6 +103,19 @@ public struct ReplayLimits: Sendable, Equatable {
     public var entries: Int
     /// Most tables reachable at once.
     public var tables: Int
+    /// Most pages of memory (``SparseMemory/pageSize``, 256 bytes) that
+    /// stores and `init` may write. Every page written is kept, table or
+    /// not (a table filled before it is linked shows at linking what it held
+    /// then), so a trace of stores to distinct pages would otherwise grow
+    /// memory with its length. A page costs about 300 bytes (256 and its
+    /// slots in the page map), twice that when a non-coherent unit keeps its
+    /// own copy: at the limit, 32768 pages of such a unit peak at 39 MiB
+    /// (`hitless analyze`). The generated benchmark traces write about 13000
+    /// (13002 at 2 million events, 13037 at 5 million: the generator's
+    /// address ranges are fixed, so more events write no more pages), and
+    /// analyzing them peaks at 45 MiB: with the pages raised to the limit,
+    /// about 57 MiB.
+    public var pages: Int
     /// Most table entries one `fetch` or `flush` may touch: a 4 KiB read of
     /// 1-byte entries. Without it a 1 MiB fetch over a table of 1-byte
     /// entries would make a million entry records out of one short line.
@@ -125,9 +133,11 @@ public struct ReplayLimits: Sendable, Equatable {
     public static let standard = ReplayLimits()
 
     /// Limits; each defaults to the standard one.
-    public init(entries: Int = 65_536, tables: Int = 65_536, touchesPerEvent: Int = 4096, touchesPerStore: Int = 16) {
+    public init(entries: Int = 65_536, tables: Int = 65_536, pages: Int = 32_768, touchesPerEvent: Int = 4096,
+                touchesPerStore: Int = 16) {
         self.entries = entries
         self.tables = tables
+        self.pages = pages
         self.touchesPerEvent = touchesPerEvent
         self.touchesPerStore = touchesPerStore
     }
@@ -177,12 +187,19 @@ public struct Replayer: Sendable {
     private var freePageLists: [Int] = []
     private var largeTables: [Int] = []
     private var recordOfKey: [EntryKey: Int32] = [:]
+    // Entries no reachable table gives, by record: what the unit could read
+    // at each just before its table was unlinked, and where the table was
+    // (kept for these alone, not in every record). By slot and index, so
+    // that a table linked again finds the entries it makes reachable again.
+    private var unlinked: [Int: (slot: TableInstance.Slot, index: Int, value: EntryValue)] = [:]
+    private var unlinkedBySlot: [TableInstance.Slot: [Int: Int]] = [:]
     /// Generic table labels, numbered for ``EntryKey``.
     private var labelNumbers: [String: UInt32] = [:]
     private var hits: [(table: Int, index: Int)] = []
     // Values of the entries hit, before the event: reused, so an event
     // allocates nothing.
     private var beforeValues: [EntryValue] = []
+    private var cpuBeforeValues: [EntryValue] = []
     private var touches: [EntryTouch] = []
     private let fileName: String
 
@@ -266,12 +283,27 @@ public struct Replayer: Sendable {
         try checkStoreHits(event)
         if hits.isEmpty {
             initialize(write)
+            try checkPages(event)
             return
         }
         beforeValues.removeAll(keepingCapacity: true)
         for hit in hits { beforeValues.append(deviceEntry(hit.table, hit.index)) }
+        if keepHistory {
+            cpuBeforeValues.removeAll(keepingCapacity: true)
+            for hit in hits { cpuBeforeValues.append(cpuEntry(hit.table, hit.index)) }
+        }
         initialize(write)
+        try checkPages(event)
         let current = hits
+        // An entry already seen changes for the CPU and the unit alike.
+        if keepHistory {
+            for k in current.indices {
+                let hit = current[k]
+                guard let record = tableEntryRecords[hit.table][hit.index] else { continue }
+                note(.cpu, record, cpuBefore: cpuBeforeValues[k], deviceBefore: beforeValues[k],
+                     cpu: cpuEntry(hit.table, hit.index), device: deviceEntry(hit.table, hit.index))
+            }
+        }
         for k in current.indices {
             let hit = current[k]
             let before = beforeValues[k]
@@ -298,6 +330,7 @@ public struct Replayer: Sendable {
         findHits(write.addr, UInt64(write.size))
         if hits.isEmpty {
             memory.write(addr: write.addr, size: Int(write.size), value: write.value)
+            try checkPages(event)
             return
         }
         try checkStoreHits(event)
@@ -305,6 +338,7 @@ public struct Replayer: Sendable {
         beforeValues.removeAll(keepingCapacity: true)
         for hit in current { beforeValues.append(cpuEntry(hit.table, hit.index)) }
         memory.write(addr: write.addr, size: Int(write.size), value: write.value)
+        try checkPages(event)
         for k in current.indices {
             let hit = current[k]
             let before = beforeValues[k]
@@ -317,7 +351,9 @@ public struct Replayer: Sendable {
             entries[record].lastEvent = eventCount
             if after != before {
                 entries[record].changes += 1
-                if keepHistory { entries[record].history.append(EntryChange(event: eventCount, before: before, after: after)) }
+                if keepHistory {
+                    note(.cpu, record, cpuBefore: before, deviceBefore: coherent ? before : device, cpu: after, device: device)
+                }
             }
             touches.append(EntryTouch(entry: record, bytes: byteRange(table, hit.index, write.addr, UInt64(write.size)),
                                       before: before, after: after, device: device))
@@ -356,6 +392,7 @@ public struct Replayer: Sendable {
             // Coherent units' entries are reported too: a flush is harmless there.
             let coherent = units[table.unit].coherent
             let device = coherent ? cpu : deviceEntry(hit.table, hit.index)
+            if keepHistory { note(.device, record, cpuBefore: cpu, deviceBefore: beforeValues[k], cpu: cpu, device: device) }
             touches.append(EntryTouch(entry: record, bytes: byteRange(table, hit.index, first, size),
                                       before: cpu, after: cpu, device: device))
         }
@@ -384,6 +421,16 @@ public struct Replayer: Sendable {
         }
         findHits(read.addr, read.size)
         try touchForRead(event, unitFilter: u, nonCoherentOnly: false)
+    }
+
+    /// Stops the replay once stores have written more pages than the limit.
+    /// Only CPU memory is counted: a non-coherent unit's copy holds a page
+    /// only where CPU memory has one.
+    @inline(__always) private func checkPages(_ event: TraceEvent) throws(TraceError) {
+        guard memory.pageCount <= limits.pages else {
+            throw TraceError(file: fileName, location: .line(event.line, column: 1),
+                             message: "more than \(limits.pages) memory pages of \(SparseMemory.pageSize) bytes written (raise the limit with --max-pages)")
+        }
     }
 
     private func checkStoreHits(_ event: TraceEvent) throws(TraceError) {
@@ -467,6 +514,25 @@ public struct Replayer: Sendable {
         return value
     }
 
+    /// What the unit sees at entry `record`: its value now while it is
+    /// reachable, else the last value it could read before its table was
+    /// unlinked (stores to those bytes afterwards are not the entry's).
+    public func lastVisibleValue(of record: Int) -> EntryValue {
+        entries[record].reachable ? deviceValue(of: record) : unlinked[record]?.value ?? EntryValue()
+    }
+
+    /// The entry with `identity` as the unit would read it now, from the
+    /// reachable table that gives it, whether or not anything touched it;
+    /// nil when no reachable table gives it.
+    public func reachableEntry(_ identity: EntryIdentity)
+        -> (addr: UInt64, value: EntryValue, size: Int, mode: TranslationMode)? {
+        for (id, table) in tables.enumerated() {
+            guard let table, units[table.unit].name == identity.unit, let index = table.index(of: identity) else { continue }
+            return (table.entryAddress(index), deviceEntry(id, index), table.entrySize, units[table.unit].mode)
+        }
+        return nil
+    }
+
     /// The value the CPU has written to entry `record` by now.
     public func cpuValue(of record: Int) -> EntryValue {
         let r = entries[record]
@@ -490,9 +556,13 @@ public struct Replayer: Sendable {
         let key = t.entryKey(index, label: label)
         let record: Int
         if let existing = recordOfKey[key] {
+            // Seen from another table that gives the same identity.
             record = Int(existing)
-            entries[record].addr = t.entryAddress(index)
-            entries[record].reachable = true
+            if entries[record].reachable {
+                entries[record].addr = t.entryAddress(index)
+            } else {
+                reattach(record, table, index)
+            }
         } else {
             guard entries.count < limits.entries else {
                 throw TraceError(file: fileName, location: .line(event.line, column: 1),
@@ -506,6 +576,34 @@ public struct Replayer: Sendable {
         }
         tableEntryRecords[table][index] = record
         return record
+    }
+
+    /// Makes entry `record`, unlinked until now, reachable again as entry
+    /// `index` of `table`: its address is there, and what the unit sees at
+    /// its identity is read from there.
+    private mutating func reattach(_ record: Int, _ table: Int, _ index: Int) {
+        guard let t = tables[table] else { return }
+        tableEntryRecords[table][index] = record
+        entries[record].addr = t.entryAddress(index)
+        entries[record].unlinkedAt = nil
+        var last = EntryValue()
+        if let gone = unlinked.removeValue(forKey: record) {
+            last = gone.value
+            unlinkedBySlot[gone.slot]?[gone.index] = nil
+            if unlinkedBySlot[gone.slot]?.isEmpty == true { unlinkedBySlot[gone.slot] = nil }
+        }
+        if keepHistory {
+            note(.link, record, cpuBefore: last, deviceBefore: last, cpu: cpuEntry(table, index),
+                 device: deviceEntry(table, index), always: true)
+        }
+    }
+
+    /// Adds a change made by the current event to the history of `record`
+    /// (see ``EntryHistory``).
+    private mutating func note(_ kind: EntryChangeKind, _ record: Int, cpuBefore: EntryValue, deviceBefore: EntryValue,
+                               cpu: EntryValue, device: EntryValue, always: Bool = false) {
+        entries[record].history.append(kind, event: eventCount, cpuBefore: cpuBefore, deviceBefore: deviceBefore,
+                                       cpu: cpu, device: device, always: always)
     }
 
     /// The entry with this identity, if the replay has seen it.
@@ -636,6 +734,11 @@ public struct Replayer: Sendable {
                 }
             }
         }
+        // Entries seen before at this table's identities and unlinked since
+        // (a table linked again, a device moved back) are reachable again.
+        if !unlinkedBySlot.isEmpty, let known = unlinkedBySlot[table.slot] {
+            for (index, record) in known where index < table.count { reattach(record, id, index) }
+        }
         // What the table holds at linking is its state from now on: walk it.
         if table.kind == .root || table.kind == .smContext || table.kind == .pasidDirectory {
             let mode = units[table.unit].mode
@@ -690,12 +793,25 @@ public struct Replayer: Sendable {
         if others.isEmpty { liveSlots[slot] = nil }
         // An entry whose identity another live table still gives (the new
         // table of a device being moved) stays reachable, at its new address.
+        // An entry no table gives any more keeps what the unit could read
+        // last: its final value, whatever is stored to those bytes later.
         for (index, record) in tableEntryRecords[id] {
             if let other = others.first(where: { index < tables[$0]!.count }), let t = tables[other] {
                 tableEntryRecords[other][index] = record
                 entries[record].addr = t.entryAddress(index)
+                if keepHistory {
+                    note(.link, record, cpuBefore: cpuEntry(id, index), deviceBefore: deviceEntry(id, index),
+                         cpu: cpuEntry(other, index), device: deviceEntry(other, index))
+                }
             } else {
-                entries[record].reachable = false
+                let seen = deviceEntry(id, index)
+                entries[record].unlinkedAt = eventCount
+                unlinked[record] = (slot, index, seen)
+                unlinkedBySlot[slot, default: [:]][index] = record
+                if keepHistory {
+                    note(.unlink, record, cpuBefore: cpuEntry(id, index), deviceBefore: seen, cpu: cpuEntry(id, index),
+                         device: seen, always: true)
+                }
             }
         }
         let children = tableChildren[id]

@@ -99,6 +99,34 @@ public struct TableInstance: Sendable {
         }
     }
 
+    /// The index of the entry with `identity` in this table, if the table
+    /// gives it (the unit's name is not compared): the inverse of
+    /// ``identity(_:unitName:)``.
+    public func index(of identity: EntryIdentity) -> Int? {
+        guard identity.kind == kind else { return nil }
+        let index: Int
+        switch kind {
+        case .root:
+            index = Int(identity.bus ?? 0)
+        case .context, .smContext:
+            let sid = identity.sid ?? 0
+            guard UInt8(sid >> 8) == bus else { return nil }
+            index = Int(sid & 0xff) - devfnBase
+        case .pasidDirectory:
+            let pasid = identity.pasid ?? 0
+            guard identity.sid == sid, pasid >= pasidBase, (pasid - pasidBase) % 64 == 0 else { return nil }
+            index = Int((pasid - pasidBase) / 64)
+        case .pasid:
+            let pasid = identity.pasid ?? 0
+            guard identity.sid == sid, pasid >= pasidBase else { return nil }
+            index = Int(pasid - pasidBase)
+        case .generic:
+            guard identity.table == (label ?? hex(base)), let i = identity.index, i < UInt64(count) else { return nil }
+            index = Int(i)
+        }
+        return index >= 0 && index < count ? index : nil
+    }
+
     /// The tables entry `index` points to when it holds `value` (DOMAIN.md,
     /// "Tables and the walk").
     func children(of index: Int, value: EntryValue, mode: TranslationMode) -> [TableInstance] {

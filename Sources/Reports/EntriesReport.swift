@@ -20,6 +20,12 @@ public enum EntriesReport {
         public var addr: String
         /// Number of stores that changed it (entries only).
         public var updates: Int?
+        /// Whether a reachable table gives the entry at the end (entries
+        /// only; `state` shows reachable entries alone).
+        public var reachable: Bool?
+        /// The event that unlinked its table, when it is not reachable at the
+        /// end: its value is then the last the unit could read.
+        public var unlinkedAt: Int?
         /// The value, as 64-bit words in hex.
         public var words: [String]
         /// Decoded fields.
@@ -29,41 +35,41 @@ public enum EntriesReport {
     }
 
     static func row(identity: EntryIdentity, addr: UInt64, value: EntryValue, size: Int, mode: TranslationMode,
-                    updates: Int?) -> Row {
+                    updates: Int? = nil, reachable: Bool? = nil, unlinkedAt: Int? = nil) -> Row {
         let fields = EntryFields.decode(identity.kind, value, mode: mode, size: size)
         return Row(identity: identity.description, kind: identity.kind.name, unit: identity.unit,
                    sid: identity.sid.map(formatSourceID), pasid: identity.kind == .pasid ? identity.pasid : nil,
-                   addr: hex(addr), updates: updates,
+                   addr: hex(addr), updates: updates, reachable: reachable, unlinkedAt: unlinkedAt,
                    words: value.words(size: size).map { hex($0) },
                    fields: Dictionary(fields.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a }),
                    summary: EntryFields.summary(identity.kind, value, mode: mode, size: size))
     }
 
     /// Every entry that was reachable and touched, sorted by identity, with
-    /// its number of updates and its final device-visible value.
+    /// its number of updates and its final value as the unit sees it. An
+    /// entry whose table was unlinked shows the value the unit could read
+    /// last, before the unlinking, and says so: what was stored to those
+    /// bytes afterwards was never the entry's.
     public static func entryRows(_ replay: Replayer) -> [Row] {
         replay.entries.indices.sorted { replay.entries[$0].identity < replay.entries[$1].identity }.map { i in
             let e = replay.entries[i]
-            return row(identity: e.identity, addr: e.addr, value: replay.deviceValue(of: i), size: e.size,
-                       mode: e.mode, updates: e.changes)
+            return row(identity: e.identity, addr: e.addr, value: replay.lastVisibleValue(of: i), size: e.size,
+                       mode: e.mode, updates: e.changes, reachable: e.reachable, unlinkedAt: e.unlinkedAt)
         }
     }
 
-    /// Every reachable non-zero entry as the unit would see it now,
-    /// optionally only the one named `identity`.
-    ///
-    /// An entry asked for by name is shown even when it is zero, as long as
-    /// it is reachable.
+    /// Every reachable non-zero entry as the unit would see it now; or, with
+    /// `identity`, that entry alone, decoded from memory whether or not
+    /// anything touched it (even when it is zero), and nothing when no
+    /// reachable table gives it.
     public static func stateRows(_ replay: Replayer, identity: EntryIdentity? = nil) -> [Row] {
-        let rows = replay.visibleEntries().filter { identity == nil || $0.identity == identity }.map {
-            row(identity: $0.identity, addr: $0.addr, value: $0.value, size: $0.size, mode: $0.mode, updates: nil)
+        if let identity {
+            guard let e = replay.reachableEntry(identity) else { return [] }
+            return [row(identity: identity, addr: e.addr, value: e.value, size: e.size, mode: e.mode)]
         }
-        if let identity, rows.isEmpty, let i = replay.entry(identity: identity), replay.entries[i].reachable {
-            let e = replay.entries[i]
-            return [row(identity: e.identity, addr: e.addr, value: replay.deviceValue(of: i), size: e.size,
-                        mode: e.mode, updates: nil)]
+        return replay.visibleEntries().map {
+            row(identity: $0.identity, addr: $0.addr, value: $0.value, size: $0.size, mode: $0.mode)
         }
-        return rows
     }
 
     /// What a replay kept, in one line: events, entries, reachable tables,
@@ -79,6 +85,7 @@ public enum EntriesReport {
         for r in rows {
             out += r.identity + "  @" + r.addr
             if let u = r.updates { out += "  \(u) update\(u == 1 ? "" : "s")" }
+            if let event = r.unlinkedAt { out += "  unlinked at event \(event) (the value it had then)" }
             out += "\n    " + r.words.joined(separator: " ") + "\n    " + r.summary + "\n"
         }
         return out

@@ -49,7 +49,7 @@ struct StateCommand: ParsableCommand {
     @Option(help: "The event (1-based, as reports number them) after which to stop.")
     var at: Int
 
-    @Option(help: "Only this entry, e.g. 'dmar0 pasid 00:02.0/5'.")
+    @Option(help: "Only this entry, e.g. 'dmar0 pasid 00:02.0/5', decoded from memory whether or not it was touched; an error when it is not reachable.")
     var entry: String?
 
     @Option(help: "Output format: text or json.")
@@ -72,7 +72,11 @@ struct StateCommand: ParsableCommand {
         guard replay.eventCount == at else {
             throw ValidationError("--at \(at): the trace has only \(replay.eventCount) events")
         }
-        let rows = EntriesReport.stateRows(replay, identity: entry.flatMap(EntryIdentity.init(parsing:)))
+        let identity = entry.flatMap(EntryIdentity.init(parsing:))
+        let rows = EntriesReport.stateRows(replay, identity: identity)
+        if let identity, rows.isEmpty {
+            throw ValidationError("--entry '\(identity)': no reachable table gives this entry just after event \(at)")
+        }
         try emit(format == .json ? EntriesReport.json(rows, event: at) : EntriesReport.text(rows), to: output)
     }
 }

@@ -11,10 +11,14 @@ struct LimitFlags: ParsableArguments {
     @Option(help: ArgumentHelp("Most tables reachable at once.", valueName: "n"))
     var maxTables: Int = ReplayLimits.standard.tables
 
+    @Option(help: ArgumentHelp("Most 256-byte memory pages stores may write.", valueName: "n"))
+    var maxPages: Int = ReplayLimits.standard.pages
+
     func validate() throws {
         guard maxEntries >= 1 else { throw ValidationError("--max-entries takes a number from 1") }
         guard maxTables >= 1 else { throw ValidationError("--max-tables takes a number from 1") }
+        guard maxPages >= 1 else { throw ValidationError("--max-pages takes a number from 1") }
     }
 
-    var limits: ReplayLimits { ReplayLimits(entries: maxEntries, tables: maxTables) }
+    var limits: ReplayLimits { ReplayLimits(entries: maxEntries, tables: maxTables, pages: maxPages) }
 }

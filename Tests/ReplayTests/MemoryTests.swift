@@ -133,27 +133,6 @@ struct FetchTests {
     }
 }
 
-@Suite("History")
-struct HistoryTests {
-    @Test func historyKeepsEveryChangeWithBeforeAndAfter() throws {
-        let r = try replayOnDmar0([SM.linkedTopDown, SM.pasid5, SM.pasid5DID, SM.pasid5DID,
-                                   "store addr=0x4140 size=8 value=0x0"].joined(separator: "\n"), keepHistory: true)
-        let pasid = try #require(record(r, "dmar0 pasid 00:02.0/5"))
-        // The repeated DID store changes nothing and is not a change.
-        #expect(pasid.history.map(\.event) == [6, 7, 9])
-        #expect(pasid.history.map(\.before) == [EntryValue(), EntryValue(words: [0xa089]), EntryValue(words: [0xa089, 5])])
-        #expect(pasid.history.map(\.after) == [EntryValue(words: [0xa089]), EntryValue(words: [0xa089, 5]),
-                                              EntryValue(words: [0, 5])])
-        #expect(pasid.changes == 3)
-        #expect(pasid.firstEvent == 6 && pasid.lastEvent == 9)
-    }
-
-    @Test func withoutHistoryNothingIsKept() throws {
-        let r = try replayOnDmar0([SM.linkedTopDown, SM.pasid5].joined(separator: "\n"))
-        #expect(record(r, "dmar0 pasid 00:02.0/5")?.history.isEmpty == true)
-    }
-}
-
 @Suite("Page maps and sparse memory")
 struct PageMapTests {
     @Test func aPageMapAgreesWithADictionaryUnderInsertsAndRemoves() {

@@ -223,6 +223,106 @@ struct ScalableWalkTests {
         #expect(r.units.first?.root == 0x9000)
     }
 
+    @Test func aRootEntrysLowerPointerRepointedMovesTheDevicesToTheNewContextTable() throws {
+        // Context table 0x7000 gives 00:02.0 (entry 0x7200) the same
+        // directory; the root's LCTP is re-pointed to it.
+        let text = [SM.linkedTopDown, SM.pasid5, "store addr=0x7200 size=8 value=0x3001",
+                    "store addr=0x1000 size=8 value=0x7001", "store addr=0x7208 size=8 value=0x5",
+                    "store addr=0x2208 size=8 value=0x6", "store addr=0x4148 size=8 value=0x7"].joined(separator: "\n")
+        #expect(try touchedBy(text, event: 6) == [])
+        #expect(try touchedBy(text, event: 7) == ["dmar0 root 00"])
+        #expect(try touchedBy(text, event: 8) == ["dmar0 sm-context 00:02.0"])
+        #expect(try touchedBy(text, event: 9) == [])  // the old context table
+        #expect(try touchedBy(text, event: 10) == ["dmar0 pasid 00:02.0/5"])
+        let r = try replayOnDmar0(text)
+        #expect(touched(r) == ["dmar0 root 00", "dmar0 sm-context 00:02.0", "dmar0 pasid-dir 00:02.0/0",
+                               "dmar0 pasid 00:02.0/5"])
+        let context = try #require(record(r, "dmar0 sm-context 00:02.0"))
+        #expect(context.addr == 0x7200 && context.reachable)
+        #expect(r.deviceValue(of: try #require(r.entry(identity: context.identity))) == EntryValue(words: [0x3001, 5]))
+        #expect(record(r, "dmar0 pasid 00:02.0/5")?.reachable == true)
+    }
+
+    @Test func aRootEntrysUpperPointerRepointedMovesDevfn128AndAboveToTheNewTable() throws {
+        // 00:10.0 (devfn 0x80) is entry 0 of the upper table: 0x5000, then 0x8000.
+        let text = [SM.root, SM.rootLower, SM.rootUpper, "store addr=0x5000 size=8 value=0x3001",
+                    "store addr=0x8000 size=8 value=0x6001", "store addr=0x1008 size=8 value=0x8001",
+                    "store addr=0x5008 size=8 value=0x1", "store addr=0x8008 size=8 value=0x2",
+                    SM.context].joined(separator: "\n")
+        #expect(try touchedBy(text, event: 4) == ["dmar0 sm-context 00:10.0"])
+        #expect(try touchedBy(text, event: 5) == [])
+        #expect(try touchedBy(text, event: 7) == [])
+        #expect(try touchedBy(text, event: 8) == ["dmar0 sm-context 00:10.0"])
+        #expect(try touchedBy(text, event: 9) == ["dmar0 sm-context 00:02.0"])  // the lower half is untouched
+        let r = try replayOnDmar0(text)
+        let upper = try #require(record(r, "dmar0 sm-context 00:10.0"))
+        #expect(upper.addr == 0x8000 && upper.reachable)
+        #expect(r.deviceValue(of: try #require(r.entry(identity: upper.identity))) == EntryValue(words: [0x6001, 2]))
+        #expect(r.visibleEntries().map(\.identity.description).contains("dmar0 pasid-dir 00:10.0/0") == false)
+    }
+
+    @Test func theUpperContextTableFilledBeforeLinkingExposesNothingUntilLinked() throws {
+        // 00:10.0's chain under the upper half, built bottom-up: directory
+        // 0x6000 -> PASID table 0x8000, PASID 7 (0x81c0).
+        let text = [SM.root, SM.rootLower, "store addr=0x81c0 size=8 value=0xd089", "store addr=0x6000 size=8 value=0x8001",
+                    "store addr=0x5000 size=8 value=0x6001", SM.rootUpper,
+                    "store addr=0x81c8 size=8 value=0x4"].joined(separator: "\n")
+        for event in 3...5 { #expect(try touchedBy(text, event: event) == [], "event \(event)") }
+        #expect(try touchedBy(text, event: 6) == ["dmar0 root 00"])
+        #expect(try touchedBy(text, event: 7) == ["dmar0 pasid 00:10.0/7"])
+        let r = try replayOnDmar0(text)
+        #expect(touched(r) == ["dmar0 root 00", "dmar0 pasid 00:10.0/7"])
+        #expect(r.visibleEntries().map(\.identity.description)
+            == ["dmar0 root 00", "dmar0 sm-context 00:10.0", "dmar0 pasid-dir 00:10.0/0", "dmar0 pasid 00:10.0/7"])
+        #expect(r.visibleEntries().last?.value == EntryValue(words: [0xd089, 4]))
+    }
+
+    @Test func relinkingAToBAndBackToAAttributesEachStoreToTheTableLinkedThen() throws {
+        // The directory entry points at PASID table A (0x4000), B (0x6000), A.
+        let text = [SM.linkedTopDown, SM.pasid5, "store addr=0x6140 size=8 value=0xb089",
+                    "store addr=0x3000 size=8 value=0x6001", "store addr=0x6148 size=8 value=0x9",
+                    "store addr=0x4148 size=8 value=0x7", "store addr=0x3000 size=8 value=0x4001",
+                    "store addr=0x4148 size=8 value=0x8", "store addr=0x6148 size=8 value=0xa"].joined(separator: "\n")
+        let expected: [Int: [String]] = [
+            4: ["dmar0 pasid-dir 00:02.0/0"], 5: ["dmar0 pasid 00:02.0/5"], 6: [],
+            7: ["dmar0 pasid-dir 00:02.0/0"], 8: ["dmar0 pasid 00:02.0/5"], 9: [],
+            10: ["dmar0 pasid-dir 00:02.0/0"], 11: ["dmar0 pasid 00:02.0/5"], 12: [],
+        ]
+        for (event, identities) in expected {
+            #expect(try touchedBy(text, event: event) == identities, "event \(event)")
+        }
+        let r = try replayOnDmar0(text)
+        #expect(touched(r) == ["dmar0 root 00", "dmar0 sm-context 00:02.0", "dmar0 pasid-dir 00:02.0/0",
+                               "dmar0 pasid 00:02.0/5"])
+        let pasid = try #require(record(r, "dmar0 pasid 00:02.0/5"))
+        #expect(pasid.addr == 0x4140 && pasid.reachable && pasid.changes == 3)
+        // A holds the store made while B was linked (0x7), then 0x8.
+        #expect(r.deviceValue(of: try #require(r.entry(identity: pasid.identity))) == EntryValue(words: [0xa089, 8]))
+        #expect(r.reachableTables.count == 4)
+    }
+
+    @Test func onANonCoherentUnitARelinkBelowTheRootHappensAtTheFlushOfThePointer() throws {
+        let text = [SM.root, SM.rootLower, "flush addr=0x1000", SM.context, "flush addr=0x2200", SM.directory,
+                    "flush addr=0x3000", SM.pasid5, "store addr=0x6140 size=8 value=0xb089", "flush addr=0x6140",
+                    "store addr=0x3000 size=8 value=0x6001", "store addr=0x6148 size=8 value=0x9",
+                    "store addr=0x4148 size=8 value=0x7", "flush addr=0x3000",
+                    "store addr=0x6148 size=8 value=0xa", "store addr=0x4148 size=8 value=0x8"].joined(separator: "\n")
+        // Until the flush the unit reads the old pointer: table A is linked.
+        #expect(try touchedBy(text, event: 11, coherent: false) == ["dmar0 pasid-dir 00:02.0/0"])
+        #expect(try touchedBy(text, event: 12, coherent: false) == [])
+        #expect(try touchedBy(text, event: 13, coherent: false) == ["dmar0 pasid 00:02.0/5"])
+        // The flush of the pointer's line touches its eight directory entries.
+        #expect(try touchedBy(text, event: 14, coherent: false) == (0..<8).map { "dmar0 pasid-dir 00:02.0/\($0 * 64)" })
+        // From the flush on, table B.
+        #expect(try touchedBy(text, event: 15, coherent: false) == ["dmar0 pasid 00:02.0/5"])
+        #expect(try touchedBy(text, event: 16, coherent: false) == [])
+        let r = try replayOnDmar0(text, coherent: false)
+        let pasid = try #require(record(r, "dmar0 pasid 00:02.0/5"))
+        #expect(pasid.addr == 0x6140 && pasid.reachable)
+        // What the unit sees: B as flushed (val[1] = 0xa is not flushed).
+        #expect(r.deviceValue(of: try #require(r.entry(identity: pasid.identity))) == EntryValue(words: [0xb089]))
+    }
+
     @Test func pointerChurnKeepsTheTableCountBounded() throws {
         var lines = [SM.linkedTopDown]
         for i in 0..<2000 { lines.append("store addr=0x3000 size=8 value=\(i % 2 == 0 ? "0x6001" : "0x4001")") }
@@ -265,8 +365,90 @@ struct LegacyWalkTests {
         #expect(try touchedBy(text, event: 3) == ["dmar0 root 01", "dmar0 context 00:00.1"])
     }
 
+    @Test func aContextTableFilledBeforeItIsLinkedExposesNothingUntilLinked() throws {
+        // 00:1f.3's context entry (0x2fb0) is written before the root entry
+        // that links its table.
+        let text = """
+            root addr=0x1000 mode=legacy
+            store addr=0x2fb8 size=8 value=0x50102
+            store addr=0x2fb0 size=8 value=0xa001
+            store addr=0x1000 size=8 value=0x2001
+            store addr=0x2fb8 size=8 value=0x60102
+            """
+        #expect(try touchedBy(text, event: 2) == [])
+        #expect(try touchedBy(text, event: 3) == [])
+        #expect(try touchedBy(text, event: 4) == ["dmar0 root 00"])
+        #expect(try touchedBy(text, event: 5) == ["dmar0 context 00:1f.3"])
+        let r = try replayOnDmar0(text)
+        #expect(touched(r) == ["dmar0 root 00", "dmar0 context 00:1f.3"])
+        #expect(record(r, "dmar0 context 00:1f.3")?.changes == 1)
+        #expect(r.visibleEntries().map(\.identity.description) == ["dmar0 root 00", "dmar0 context 00:1f.3"])
+        #expect(r.visibleEntries().last?.value == EntryValue(words: [0xa001, 0x60102]))
+    }
+
+    @Test func aRootEntryRepointedToAnotherContextTableMovesTheBusDevices() throws {
+        // Bus 0: context table 0x2000, then 0x3000; 00:00.1 is entry 1 (+0x10).
+        let text = Self.setup + "\n" + """
+            store addr=0x2010 size=8 value=0xa001
+            store addr=0x3010 size=8 value=0xb001
+            store addr=0x1000 size=8 value=0x3001
+            store addr=0x2018 size=8 value=0x102
+            store addr=0x3018 size=8 value=0x202
+            """
+        #expect(try touchedBy(text, event: 3) == ["dmar0 context 00:00.1"])
+        #expect(try touchedBy(text, event: 4) == [])
+        #expect(try touchedBy(text, event: 5) == ["dmar0 root 00"])
+        #expect(try touchedBy(text, event: 6) == [])
+        #expect(try touchedBy(text, event: 7) == ["dmar0 context 00:00.1"])
+        let r = try replayOnDmar0(text)
+        #expect(touched(r) == ["dmar0 root 00", "dmar0 context 00:00.1"])
+        let context = try #require(record(r, "dmar0 context 00:00.1"))
+        #expect(context.addr == 0x3010 && context.reachable)
+        let i = try #require(r.entry(identity: context.identity))
+        #expect(r.deviceValue(of: i) == EntryValue(words: [0xb001, 0x202]))
+        #expect(Layout.domainID(.context, r.deviceValue(of: i)) == 2)
+    }
+
     @Test func clearingPresentInTheRootUnlinksTheContextTable() throws {
         let text = Self.setup + "\nstore addr=0x1000 size=8 value=0x2000\nstore addr=0x2010 size=8 value=0x1"
         #expect(try touchedBy(text, event: 4).isEmpty)
+    }
+}
+
+@Suite("Entry identities of a table")
+struct TableIdentityTests {
+    /// One table of each kind, as the walk or a `table` line makes them.
+    static let tables: [TableInstance] = {
+        var context = TableInstance(unit: 0, kind: .context, base: 0x2000, count: 256, entrySize: 16, fetchSize: 16, presentBit: 0)
+        context.bus = 3
+        var upper = TableInstance(unit: 0, kind: .smContext, base: 0x5000, count: 128, entrySize: 32, fetchSize: 16, presentBit: 0)
+        upper.bus = 1
+        upper.devfnBase = 128
+        var directory = TableInstance(unit: 0, kind: .pasidDirectory, base: 0x3000, count: 256, entrySize: 8, fetchSize: 16, presentBit: 0)
+        directory.sid = 0x0210
+        var pasid = TableInstance(unit: 0, kind: .pasid, base: 0x4000, count: 64, entrySize: 64, fetchSize: 16, presentBit: 0)
+        pasid.sid = 0x0210
+        pasid.pasidBase = 128
+        var generic = TableInstance(unit: 0, kind: .generic, base: 0x9000, count: 10, entrySize: 8, fetchSize: 8, presentBit: 0)
+        generic.label = "ste"
+        return [TableInstance(unit: 0, kind: .root, base: 0x1000, count: 256, entrySize: 16, fetchSize: 16, presentBit: 0),
+                context, upper, directory, pasid, generic]
+    }()
+
+    @Test(arguments: tables)
+    func everyEntrysIdentityNamesItsIndex(_ table: TableInstance) {
+        for index in 0..<table.count {
+            #expect(table.index(of: table.identity(index, unitName: "dmar0")) == index)
+        }
+    }
+
+    @Test func identitiesATableDoesNotGiveHaveNoIndex() throws {
+        let others = ["dmar0 context 02:00.0", "dmar0 sm-context 01:0f.7", "dmar0 pasid-dir 02:02.0/65",
+                      "dmar0 pasid-dir 02:03.0/0", "dmar0 pasid 02:02.0/127", "dmar0 pasid 02:02.0/192",
+                      "dmar0 generic ste/10", "dmar0 generic other/0", "dmar0 pasid 03:00.0/5"]
+        for text in others {
+            let identity = try #require(EntryIdentity(parsing: text))
+            #expect(Self.tables.allSatisfy { $0.index(of: identity) == nil }, "\(text)")
+        }
     }
 }
