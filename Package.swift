@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "TraceFormatTests", dependencies: ["TraceFormat", "TraceGenerator", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "ChecksTests", dependencies: ["Checks", "TraceFormat", "TraceGenerator"]),
-        .testTarget(name: "ReplayTests", dependencies: ["Replay", "Reports", "TraceGenerator"]),
+        .testTarget(name: "ReplayTests", dependencies: ["Replay", "Reports", "TraceGenerator", "TestSupport"]),
         // Hostile/ holds the hostile corpus and what each file must give.
         .testTarget(name: "HostileTests", dependencies: ["TraceFormat", "Replay", "Checks", "TestSupport"], exclude: ["Hostile", "make-hostile.py"]),
         // Resources/ holds the official SARIF 2.1.0 schema the tests validate against.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import TraceFormat
 import Replay
 import Reports
@@ -153,49 +154,20 @@ struct EntriesReportTests {
 let samplesFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("Samples")
 
-/// The `hitless` binary of the build that runs these tests: the package's
-/// `.build*/debug/hitless` (whatever the scratch path), newest first.
-let hitlessBinary: URL? = {
-    var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    while dir.path != "/" && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-        dir = dir.deletingLastPathComponent()
-    }
-    let scratch = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-    let candidates = scratch.filter { $0.hasPrefix(".build") }.map { dir.appendingPathComponent($0).appendingPathComponent("debug/hitless") }
-        .filter { FileManager.default.isExecutableFile(atPath: $0.path) }
-    func modified(_ u: URL) -> Date {
-        ((try? FileManager.default.attributesOfItem(atPath: u.path))?[.modificationDate] as? Date) ?? .distantPast
-    }
-    // The test bundle sits next to the binary it was built with.
-    let bundle = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("hitless")
-    if FileManager.default.isExecutableFile(atPath: bundle.path) { return bundle }
-    return candidates.max { modified($0) < modified($1) }
-}()
-
 /// Runs the binary and returns its standard output and exit status.
 func run(_ arguments: [String]) throws -> (String, Int32) {
-    let (out, _, status) = try runCapturingErrors(arguments)
-    return (out, status)
+    let run = try hitless(arguments)
+    return (run.stdout, run.status)
 }
 
 /// Runs the binary and returns its standard output, standard error and exit
 /// status.
 func runCapturingErrors(_ arguments: [String]) throws -> (out: String, err: String, status: Int32) {
-    let process = Process()
-    process.executableURL = hitlessBinary
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // Errors are one line: reading them after the output cannot block.
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    let errors = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (String(decoding: data, as: UTF8.self), String(decoding: errors, as: UTF8.self), process.terminationStatus)
+    let run = try hitless(arguments)
+    return (run.stdout, run.stderr, run.status)
 }
 
-@Suite("The hitless binary", .enabled(if: hitlessBinary != nil))
+@Suite("The hitless binary")
 struct BinaryTests {
     func sampleFile() throws -> String {
         let path = NSTemporaryDirectory() + "hitless-sample-\(getpid()).trace"
