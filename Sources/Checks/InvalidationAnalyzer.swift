@@ -140,6 +140,7 @@ extension Analysis {
             tracks[e].obligation = obligation.isSatisfied ? nil : obligation
             if obligation.isSatisfied { tracks[e].fetchedPresent = false }
         }
+        if tracks[e].hasRareState && tracks[e].hasChain { chainWaitCompleted(e, replay) }
     }
 
     mutating func checkObligationAtEnd(_ e: Int, _ replay: Replayer) {

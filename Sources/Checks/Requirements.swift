@@ -96,6 +96,11 @@ public struct GranularitySet: Sendable, Hashable, ExpressibleByArrayLiteral {
 /// | any of them set up under caching mode (`cap.CM`, non-present cached) | the entry's own cache with the NEW domain id (context cache with DID 0 for context entries), and for legacy context and PASID entries the (PASID-based) IOTLB with the new domain id; no device TLB | VT-d 6.1 "Caching Mode"; Linux iommu.c `context_present_cache_flush`, pasid.c `pasid_flush_caches` |
 /// | root, PASID directory, generic | none: set once, never invalidated | Linux iommu.c `iommu_alloc_root_entry`, pasid.c `intel_pasid_get_entry` |
 public enum InvalidationRequirements {
+    /// True when entries of `kind` are never invalidated (set once).
+    public static func requiresNone(_ kind: EntryKind) -> Bool {
+        kind == .root || kind == .pasidDirectory || kind == .generic
+    }
+
     /// What must follow a change from `old` to `new` of entry `identity`.
     ///
     /// - Parameters:

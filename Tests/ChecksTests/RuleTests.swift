@@ -56,6 +56,72 @@ struct TornWindowTests {
     }
 }
 
+@Suite("torn-window: consecutive updates that nothing completed between")
+struct ConsecutiveUpdateTests {
+    /// A live entry's DID changed (one update, ended by the PASID-cache
+    /// invalidation), its first-stage pointer changed (the next), and only
+    /// then a wait: a fetch begun before the first store can read chunk 1
+    /// after the second.
+    let unwaitedBetweenStores = livePasidEntry + """
+        store addr=0x10048 size=8 value=0x6 at=replace:1
+        inval type=pasid gran=pasid did=5 pasid=1
+        inval type=piotlb gran=pasid did=5 pasid=1
+        store addr=0x10050 size=8 value=0x400000 at=replace:2
+        wait
+        """ + pasidInvalidations(did: 6)
+
+    @Test(arguments: MemoryModel.allCases)
+    func anInvalidationNotWaitedForBetweenTwoStoresLeavesTheEntryTorn(_ model: MemoryModel) throws {
+        let findings = try analyze(unwaitedBetweenStores, model: model)
+        #expect(rules(findings) == ["torn-window", "missing-invalidation"])
+        #expect(findings[0].words.exposed == ["0x41", "0x5", "0x400000", "0x0", "0x0", "0x0", "0x0", "0x0"])
+        #expect(findings[0].words.old == ["0x41", "0x5", "0x200000", "0x0", "0x0", "0x0", "0x0", "0x0"])
+        #expect(findings[0].words.new == ["0x41", "0x6", "0x400000", "0x0", "0x0", "0x0", "0x0", "0x0"])
+        #expect(findings[0].events.map(\.line) == [4, 5, 7])
+        #expect(findings[0].events.map(\.kind) == ["store", "inval", "store"])
+    }
+
+    @Test(arguments: MemoryModel.allCases)
+    func aWaitBeforeTheSecondStoreCompletesTheFirstUpdate(_ model: MemoryModel) throws {
+        let findings = try analyze(livePasidEntry + """
+            store addr=0x10048 size=8 value=0x6
+            inval type=pasid gran=pasid did=5 pasid=1
+            inval type=piotlb gran=pasid did=5 pasid=1
+            wait
+            store addr=0x10050 size=8 value=0x400000
+            """ + pasidInvalidations(did: 6), model: model)
+        #expect(findings.isEmpty)
+    }
+
+    @Test(arguments: MemoryModel.allCases)
+    func twoUpdatesThatStoreToTheSameChunkAreNotTorn(_ model: MemoryModel) throws {
+        // The second update rewrites chunk 0 (val[0..1]) with one atomic
+        // store: whichever version of it the unit reads, chunk 1 is old.
+        let findings = try analyze(livePasidEntry + """
+            store addr=0x10048 size=8 value=0x6
+            inval type=pasid gran=pasid did=5 pasid=1
+            inval type=piotlb gran=pasid did=5 pasid=1
+            store addr=0x10040 size=16 value=0x60000000000000043
+            wait
+            """ + pasidInvalidations(did: 6), model: model)
+        #expect(rules(findings) == ["missing-invalidation"])
+        #expect(findings[0].message.contains("before its next update at line 7"))
+    }
+
+    @Test func theChainEndsAtAStoreThatClearsPresent() throws {
+        // Clearing Present ends the chain: rewriting the other words then is
+        // the handshake's business, not a torn window.
+        let findings = try analyze(livePasidEntry + """
+            store addr=0x10048 size=8 value=0x6
+            inval type=pasid gran=pasid did=5 pasid=1
+            store addr=0x10040 size=8 value=0x40
+            store addr=0x10050 size=8 value=0x0
+            wait
+            """, rules: [.tornWindow, .ownershipHandshake])
+        #expect(rules(findings) == ["ownership-handshake"])
+    }
+}
+
 @Suite("torn-read: the unit fetched a torn entry")
 struct TornReadTests {
     @Test func fetchingTheTwoChunksBetweenTheStoresSeesATornEntry() throws {
