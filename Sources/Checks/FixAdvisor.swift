@@ -26,8 +26,12 @@ enum FixAdvisor {
         }
     }
 
+    /// The safe sequence from `old` to `new`. `steps` are the invalidations
+    /// a change of the cached entry needs; `cachingModeSteps` those that
+    /// announce a not-present entry becoming present under caching mode.
     static func sequence(kind: EntryKind, old: EntryValue, new: EntryValue, size: Int, chunk: Int, mode: TranslationMode,
-                         coherent: Bool, cachingMode: Bool, steps: [RequiredInvalidation]) -> String {
+                         coherent: Bool, cachingMode: Bool, steps: [RequiredInvalidation],
+                         cachingModeSteps: [RequiredInvalidation] = []) -> String {
         let words = max(1, (size + 7) / 8)
         let name = { (i: Int) in wordName(i, kind: kind) }
         let flush = coherent ? "" : " clflush the entry;"
@@ -56,12 +60,27 @@ enum FixAdvisor {
             text.append("dma_wmb()")
             text.append("set Present last: \(name(0)) = \(hex(new[0]))")
             if !coherent { text.append("clflush the entry") }
-            if cachingMode && !oldPresent { text.append("under caching mode, invalidate with the new domain id and wait") }
+            if cachingMode && !oldPresent { text.append(cachingModeText(kind: kind, cachingModeSteps)) }
         } else if !oldPresent {
             text.append("(the entry stays non-present)")
         } else {
             if !coherent { text.append("clflush the entry") }
         }
         return text.enumerated().map { "\($0.offset + 1). \($0.element)" }.joined(separator: "; ")
+    }
+
+    /// Under caching mode the unit may hold the entry cached as not
+    /// present: what announces it.
+    static func cachingModeText(kind: EntryKind, _ steps: [RequiredInvalidation]) -> String {
+        guard !steps.isEmpty else { return "under caching mode, invalidate with the new domain id and wait" }
+        let requests = steps.map { "`\($0.suggestion)`" }.joined(separator: ", ")
+        switch kind {
+        case .context:
+            return "under caching mode the unit caches the not-present entry with domain id 0: invalidate the context cache with domain id 0 and the IOTLB with the new one (\(requests)), and wait"
+        case .smContext:
+            return "under caching mode the unit caches the not-present entry with domain id 0: invalidate the context cache with domain id 0 (\(requests)), and wait"
+        default:
+            return "under caching mode, invalidate with the new domain id (\(requests)), and wait"
+        }
     }
 }

@@ -8,12 +8,10 @@ public struct RequiredInvalidation: Sendable, Equatable {
     public var name: String
     /// The types and granularities that cover it.
     public var accepted: [(type: InvalidationType, granularities: GranularitySet)]
-    /// The domain id the request must carry (the cached, old one), where the
-    /// accepted granularity names a domain.
+    /// The domain id the request must carry (the cached, old one; under
+    /// caching mode the new one, or 0 for a context entry's context cache),
+    /// where the accepted granularity names a domain.
     public var did: UInt16?
-    /// Other domain ids that also cover (DID 0 for context entries under
-    /// caching mode, as Linux does).
-    public var alsoDID: UInt16?
     /// The source id, for device granularity.
     public var sid: UInt16?
     /// The PASID, for PASID granularity.
@@ -55,7 +53,7 @@ public struct RequiredInvalidation: Sendable, Equatable {
         let pasidMatches: Bool? = pasid.flatMap { pasid in inv.pasid.map { $0 == pasid } }
         if sidMatches == false || pasidMatches == false { return .unrelated }
         let usesDID = inv.type != .devtlb && inv.type != .pdevtlb && inv.granularity != .global
-        let didMatches = !usesDID || did == nil || inv.did == nil || inv.did == did || inv.did == alsoDID
+        let didMatches = !usesDID || did == nil || inv.did == nil || inv.did == did
         let aimedHere = sidMatches == true || pasidMatches == true || (newDID != nil && inv.did == newDID)
         guard accept.granularities.contains(inv.granularity) else {
             guard inv.granularity == .page, didMatches, aimedHere || did == inv.did else { return .unrelated }
@@ -93,7 +91,7 @@ public struct GranularitySet: Sendable, Hashable, ExpressibleByArrayLiteral {
 /// | legacy context | context cache (device, domain or global), IOTLB (domain or global), device TLB if TT = 01b (ATS) | VT-d 6.5 "Guidance to software for invalidations"; Linux iommu.c `domain_context_clear_one`, `context_flush` |
 /// | scalable context | context cache (device or global), PASID cache (global or the domain), IOTLB (global or domain), device TLB if DTE | VT-d 6.5; Linux iommu.c `intel_context_flush_no_pasid`, `__context_flush_dev_iotlb` |
 /// | PASID entry | PASID cache (PASID, domain or global; old DID), PASID-based IOTLB (PGTT first-stage or pass-through) or IOTLB (domain or global), PASID-based device TLB if the device's context has DTE | VT-d 6.5; Linux pasid.c `intel_pasid_tear_down_entry`, `pasid_flush_caches` |
-/// | any of them set up under caching mode (`cap.CM`, non-present cached) | the entry's own cache with the NEW domain id (context cache with DID 0 for context entries), and for legacy context and PASID entries the (PASID-based) IOTLB with the new domain id; no device TLB | VT-d 6.1 "Caching Mode"; Linux iommu.c `context_present_cache_flush`, pasid.c `pasid_flush_caches` |
+/// | any of them set up under caching mode (`cap.CM`, non-present cached) | a context entry's context cache with DID 0 (only: not-present context entries are cached with domain 0), a PASID entry's PASID cache with the NEW domain id, and for legacy context and PASID entries the (PASID-based) IOTLB with the new domain id; no device TLB | VT-d 6.1 "Caching Mode"; Linux iommu.c `context_present_cache_flush`, pasid.c `device_pasid_table_setup`, `pasid_flush_caches` |
 /// | root, PASID directory, generic | none: set once, never invalidated | Linux iommu.c `iommu_alloc_root_entry`, pasid.c `intel_pasid_get_entry` |
 public enum InvalidationRequirements {
     /// True when entries of `kind` are never invalidated (set once).
@@ -107,7 +105,7 @@ public enum InvalidationRequirements {
     ///   - cachedDID: the domain id the unit tagged the cached entry with.
     ///   - deviceTLB: the device has ATS enabled.
     ///   - cachingModeSetup: a non-present entry became present under
-    ///     caching mode (context cache may then name DID 0).
+    ///     caching mode (a context entry's context cache then takes DID 0).
     public static func required(for identity: EntryIdentity, old: EntryValue, new: EntryValue, cachedDID: UInt16?,
                                 deviceTLB: Bool, cachingModeSetup: Bool) -> [RequiredInvalidation] {
         let sid = identity.sid
@@ -117,16 +115,22 @@ public enum InvalidationRequirements {
         // pasid_flush_caches() and the scalable context setup flush only the
         // entry's own cache).
         let deviceTLB = deviceTLB && !cachingModeSetup
+        // Under caching mode the unit caches a not-present context entry
+        // with domain 0 (VT-d 6.1; DOMAIN.md): Linux invalidates its context
+        // cache with DID 0 (iommu.c context_present_cache_flush, pasid.c
+        // device_pasid_table_setup), and a legacy entry's IOTLB with the new
+        // DID.
         if cachingModeSetup, identity.kind == .smContext {
-            return [RequiredInvalidation(name: "context cache", accepted: [(.context, [.device, .global])], sid: sid,
+            return [RequiredInvalidation(name: "context cache", accepted: [(.context, [.device, .global])], did: 0, sid: sid,
                                          suggested: Invalidation(type: .context, granularity: .device, did: 0, sid: sid ?? 0))]
         }
         switch identity.kind {
         case .context:
+            let contextDID = cachingModeSetup ? 0 : cachedDID
             var steps = [
                 RequiredInvalidation(name: "context cache", accepted: [(.context, [.device, .domain, .global])],
-                                     did: cachedDID, alsoDID: cachingModeSetup ? 0 : nil, sid: sid,
-                                     suggested: Invalidation(type: .context, granularity: .device, did: cachedDID ?? 0, sid: sid ?? 0)),
+                                     did: contextDID, sid: sid,
+                                     suggested: Invalidation(type: .context, granularity: .device, did: contextDID ?? 0, sid: sid ?? 0)),
                 RequiredInvalidation(name: "IOTLB", accepted: [(.iotlb, [.domain, .global])], did: cachedDID,
                                      suggested: Invalidation(type: .iotlb, granularity: .domain, did: cachedDID ?? 0)),
             ]

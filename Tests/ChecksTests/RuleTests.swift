@@ -347,6 +347,77 @@ struct MissingInvalidationTests {
     }
 }
 
+@Suite("missing-invalidation under caching mode: context entries are cached with domain 0")
+struct CachingModeContextTests {
+    /// A legacy context entry of 00:01.0 set up with DID 8 (hi: AW, DID 8;
+    /// lo: page table | P) on a unit with caching mode, then the IOTLB of
+    /// its new domain invalidated.
+    func legacySetup(contextCacheDID did: Int) -> String {
+        """
+        iommu id=iommu0 caching-mode=1
+        table addr=0x20000 kind=context bus=0
+        store addr=0x20088 size=8 value=0x802
+        fence kind=dma_wmb
+        store addr=0x20080 size=8 value=0x300001
+        inval type=context gran=device did=\(did) sid=00:01.0
+        wait
+        inval type=iotlb gran=domain did=8
+        wait
+
+        """
+    }
+
+    /// A scalable-mode context entry of 00:00.2 set up (PASID directory |
+    /// PASIDE | P) on a unit with caching mode.
+    func scalableSetup(contextCacheDID did: Int) -> String {
+        """
+        iommu id=iommu0 caching-mode=1
+        table addr=0x40000 kind=sm-context bus=0
+        store addr=0x40040 size=8 value=0x500009
+        inval type=context gran=device did=\(did) sid=00:00.2
+        wait
+
+        """
+    }
+
+    @Test func aLegacyContextCacheInvalidationWithTheNewDomainIdDoesNotCoverTheSetup() throws {
+        let findings = try analyze(legacySetup(contextCacheDID: 8))
+        #expect(rules(findings) == ["missing-invalidation"])
+        #expect(findings[0].message.contains("has domain id 8, but the cached entry is tagged with domain id 0"))
+    }
+
+    @Test func aLegacyContextCacheInvalidationWithDomainIdZeroCoversTheSetup() throws {
+        #expect(try analyze(legacySetup(contextCacheDID: 0)).isEmpty)
+    }
+
+    @Test func theFixForALegacySetupNamesDomainIdZeroForTheContextCacheAndTheNewOneForTheIOTLB() throws {
+        let finding = try #require(try analyze(legacySetup(contextCacheDID: 8)).first)
+        #expect(finding.fix.contains("invalidate the context cache with domain id 0 and the IOTLB with the new one (`inval type=context gran=device did=0 sid=00:01.0`, `inval type=iotlb gran=domain did=8`)"))
+    }
+
+    @Test func aScalableContextCacheInvalidationWithADomainIdOtherThanZeroDoesNotCoverTheSetup() throws {
+        let findings = try analyze(scalableSetup(contextCacheDID: 8))
+        #expect(rules(findings) == ["missing-invalidation"])
+        #expect(findings[0].message.contains("has domain id 8, but the cached entry is tagged with domain id 0"))
+    }
+
+    @Test func aScalableContextCacheInvalidationWithDomainIdZeroCoversTheSetup() throws {
+        #expect(try analyze(scalableSetup(contextCacheDID: 0)).isEmpty)
+    }
+
+    @Test func aPasidEntrySetUpUnderCachingModeStillNeedsTheNewDomainId() throws {
+        let setup = "iommu id=iommu0 caching-mode=1\n" + emptyPasidEntry + """
+            store addr=0x10048 size=8 value=0x6
+            fence kind=dma_wmb
+            store addr=0x10040 size=8 value=0x41
+
+            """
+        let withZero = try analyze(setup + pasidInvalidations(did: 0))
+        #expect(rules(withZero) == ["missing-invalidation"])
+        #expect(withZero[0].message.contains("has domain id 0, but the cached entry is tagged with domain id 6"))
+    }
+}
+
 @Suite("missing-flush: a non-coherent unit reads memory")
 struct MissingFlushTests {
     let nonCoherent = "iommu id=iommu0 coherent=0\n"
