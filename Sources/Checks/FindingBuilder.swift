@@ -29,7 +29,6 @@ struct PendingFinding {
         var cachingModeSteps: [RequiredInvalidation] = []
         if unit.cachingMode, !Layout.isPresent(record.kind, old), Layout.isPresent(record.kind, new) {
             cachingModeSteps = InvalidationRequirements.required(for: record.identity, old: old, new: new,
-                                                                 cachedDID: Layout.domainID(record.kind, new),
                                                                  deviceTLB: false, cachingModeSetup: true)
         }
         let fix = FixAdvisor.sequence(kind: record.kind, old: old, new: new, size: size, chunk: record.fetchSize,
