@@ -107,6 +107,9 @@ struct Observation {
     var value = EntryValue()
     var seen = EntryValue()
     var fetches: [EventRef] = []
+    /// The stores (flushes on a non-coherent unit) of the updates under
+    /// way whose bytes the fetches read: what the torn read combines.
+    var stores: [EventRef] = []
     /// The first and last update the fetches may have overlapped.
     var firstSerial: Int
     var lastSerial: Int

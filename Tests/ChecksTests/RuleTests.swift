@@ -132,7 +132,32 @@ struct TornReadTests {
             store addr=0x10050 size=8 value=0x400000
             """ + pasidInvalidations(did: 5), rules: [.tornRead])
         #expect(rules(findings) == ["torn-read"])
-        #expect(findings[0].events.map(\.kind) == ["fetch", "fetch"])
+        #expect(findings[0].words.exposed == ["0x41", "0x6", "0x200000", "0x0", "0x0", "0x0", "0x0", "0x0"])
+    }
+
+    @Test func aTornReadNamesTheStoreWhoseValueItCombinedWithTheFetches() throws {
+        // The fetch of chunk 0 saw the new DID the store at line 4 wrote;
+        // chunk 1 still held the old pointer, which no store wrote.
+        let findings = try analyze(livePasidEntry + """
+            store addr=0x10048 size=8 value=0x6 at=replace:1
+            fetch addr=0x10040 size=16 value=0x60000000000000041
+            fetch addr=0x10050 size=16 value=0x200000
+            store addr=0x10050 size=8 value=0x400000 at=replace:2
+            """ + pasidInvalidations(did: 5), rules: [.tornRead])
+        #expect(findings[0].events.map(\.line) == [4, 5, 6])
+        #expect(findings[0].events.map(\.kind) == ["store", "fetch", "fetch"])
+        #expect(findings[0].events[0].site == "replace:1")
+    }
+
+    @Test func aTornReadNamesOnlyTheLastStoreToTheBytesItRead() throws {
+        let findings = try analyze(livePasidEntry + """
+            store addr=0x10048 size=8 value=0x7
+            store addr=0x10048 size=8 value=0x6
+            fetch addr=0x10040 size=16 value=0x60000000000000041
+            fetch addr=0x10050 size=16 value=0x200000
+            store addr=0x10050 size=8 value=0x400000
+            """ + pasidInvalidations(did: 5), rules: [.tornRead])
+        #expect(findings[0].events.map(\.line) == [5, 6, 7])
     }
 
     @Test func fetchingAfterTheUpdateSeesTheNewEntry() throws {

@@ -17,7 +17,7 @@ let sampleExpectations: [SampleExpectation] = [
     .init(name: "context-teardown-after", tso: [], weak: []),
     .init(name: "pasid-replace-before", tso: ["torn-window"], weak: ["torn-window"]),
     .init(name: "pasid-replace-after", tso: [], weak: []),
-    .init(name: "pasid-replace-fetched", tso: ["torn-window", "torn-read"], weak: ["torn-window", "torn-read"]),
+    .init(name: "pasid-replace-fetched", tso: ["torn-read", "torn-window"], weak: ["torn-read", "torn-window"]),
     .init(name: "pasid-setup-ok", tso: [], weak: []),
     .init(name: "pasid-setup-no-barrier", tso: [], weak: ["missing-barrier"]),
     .init(name: "pasid-setup-smp-wmb", tso: [], weak: ["missing-barrier"]),
