@@ -87,6 +87,10 @@ public struct Analysis {
     var invalidationVisits = 0
     /// Per unit: entries changed since its last invalidation or wait.
     var awaitingReindex: [Int: [Int]] = [:]
+    /// Findings (indices into ``findings``) raised before the update whose
+    /// N they name had ended, with its entry and serial: the N is filled in
+    /// when it ends (``HandshakeAnalyzer``).
+    var findingsAwaitingNew: [(finding: Int, entry: Int, serial: Int)] = []
     /// Per unit (by replay index): waits seen so far. A chain of updates
     /// compares counts to learn whether a wait completed an invalidation.
     var waitsPerUnit: [Int] = []
@@ -357,6 +361,7 @@ public struct Analysis {
         tracks[e].open = nil
         if tracks[e].ended.count == 8 { tracks[e].ended.removeFirst() }
         tracks[e].ended.append(EndedUpdate(serial: update.serial, old: update.old, new: new))
+        if !findingsAwaitingNew.isEmpty { fillInNew(e, serial: update.serial, new: new, replay) }
         analyzeTornWindow(e, update, new: new, replay)
         extendChain(e, update, new: new, replay)
         analyzePendingEpochs(e, replay, force: false)

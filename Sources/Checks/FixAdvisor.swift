@@ -46,25 +46,30 @@ enum FixAdvisor {
             return "Only chunk \(c) (\(name(lo))..\(name(hi))) changes used bits: write it with one aligned 16-byte store (cmpxchg16b) of \(hex(new[lo])):\(hex(new[hi])), then\(flush) \(invalidations), and wait."
         }
         var text: [String] = []
+        // What memory holds as the sequence goes: every word must end at N.
+        var current = old
         if oldPresent {
-            text.append("clear Present alone: \(name(0)) = \(hex(old[0] & ~1))")
+            current[0] = old[0] & ~1
+            text.append("clear Present alone: \(name(0)) = \(hex(current[0]))")
             text.append("dma_wmb()")
             if !coherent { text.append("clflush the entry") }
             text.append("invalidate with the old domain id: \(invalidations); wait for completion")
         }
-        let others = (1..<words).filter { old[$0] != new[$0] || !oldPresent }.filter { new[$0] != 0 || old[$0] != 0 }
-        if !others.isEmpty {
-            text.append("write " + others.map { "\(name($0)) = \(hex(new[$0]))" }.joined(separator: ", "))
+        // Software owns the entry now: every word that is not yet N, but for
+        // the one holding Present when N is present (it is written last).
+        let rest = (0..<words).filter { current[$0] != new[$0] && !(newPresent && $0 == 0) }
+        if !rest.isEmpty {
+            let assignments = rest.map { "\(name($0)) = \(hex(new[$0]))" }.joined(separator: ", ")
+            text.append(oldPresent && new == EntryValue() ? "zero the rest of the entry: \(assignments)" : "write \(assignments)")
         }
         if newPresent {
             text.append("dma_wmb()")
             text.append("set Present last: \(name(0)) = \(hex(new[0]))")
             if !coherent { text.append("clflush the entry") }
             if cachingMode && !oldPresent { text.append(cachingModeText(kind: kind, cachingModeSteps)) }
-        } else if !oldPresent {
-            text.append("(the entry stays non-present)")
         } else {
-            if !coherent { text.append("clflush the entry") }
+            if !coherent && !rest.isEmpty { text.append("clflush the entry") }
+            if !oldPresent { text.append("(the entry stays non-present)") }
         }
         return text.enumerated().map { "\($0.offset + 1). \($0.element)" }.joined(separator: "; ")
     }

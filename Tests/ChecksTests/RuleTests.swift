@@ -490,6 +490,53 @@ struct UnalignedStoreTests {
     }
 }
 
+@Suite("The fix: a safe sequence for this O and N")
+struct FixTests {
+    /// The live entry zeroed word by word, as pasid_clear_entry did before
+    /// the 2026 fix, then invalidated.
+    let teardownZeroingFirst = livePasidEntry + """
+        store addr=0x10040 size=8 value=0x0
+        store addr=0x10048 size=8 value=0x0
+        store addr=0x10050 size=8 value=0x0
+        """ + pasidInvalidations(did: 5)
+
+    let safeTeardown = "1. clear Present alone: val[0] = 0x40; 2. dma_wmb(); 3. invalidate with the old domain id: `inval type=pasid gran=pasid did=5 pasid=1`, `inval type=piotlb gran=pasid did=5 pasid=1`; wait for completion; 4. zero the rest of the entry: val[0] = 0x0, val[1] = 0x0, val[2] = 0x0"
+
+    @Test(arguments: MemoryModel.allCases)
+    func theFixForATeardownClearsPresentInvalidatesAndThenZeroesTheRest(_ model: MemoryModel) throws {
+        let findings = try analyze(teardownZeroingFirst, model: model)
+        #expect(!findings.isEmpty)
+        for finding in findings { #expect(finding.fix == safeTeardown, "\(finding.rule)") }
+    }
+
+    @Test func theFixForATeardownOnANonCoherentUnitFlushesBeforeInvalidatingAndAfterZeroing() throws {
+        let finding = try #require(try analyze("iommu id=iommu0 coherent=0\n" + livePasidEntry + """
+            store addr=0x10040 size=8 value=0x0
+            flush addr=0x10040
+            store addr=0x10048 size=8 value=0x0
+            store addr=0x10050 size=8 value=0x0
+            flush addr=0x10040
+            """ + pasidInvalidations(did: 5)).first)
+        #expect(finding.rule == .ownershipHandshake)
+        #expect(finding.fix.hasPrefix("1. clear Present alone: val[0] = 0x40; 2. dma_wmb(); 3. clflush the entry; 4. invalidate"))
+        #expect(finding.fix.hasSuffix("5. zero the rest of the entry: val[0] = 0x0, val[1] = 0x0, val[2] = 0x0; 6. clflush the entry"))
+    }
+
+    @Test func theFixForAReplacementIsTheHandshakeToTheNewEntry() throws {
+        let finding = try #require(try analyze(livePasidEntry + """
+            store addr=0x10048 size=8 value=0x6
+            store addr=0x10050 size=8 value=0x400000
+            """ + pasidInvalidations(did: 5)).first)
+        #expect(finding.rule == .tornWindow)
+        #expect(finding.fix == "1. clear Present alone: val[0] = 0x40; 2. dma_wmb(); 3. invalidate with the old domain id: `inval type=pasid gran=pasid did=5 pasid=1`, `inval type=piotlb gran=pasid did=5 pasid=1`; wait for completion; 4. write val[1] = 0x6, val[2] = 0x400000; 5. dma_wmb(); 6. set Present last: val[0] = 0x41")
+    }
+
+    @Test func theFixForAChangeOfOneChunkIsOneSixteenByteStore() throws {
+        let finding = try #require(try analyze(livePasidEntry + "store addr=0x10048 size=8 value=0x6\n").first)
+        #expect(finding.fix == "Only chunk 0 (val[0]..val[1]) changes used bits: write it with one aligned 16-byte store (cmpxchg16b) of 0x41:0x6, then `inval type=pasid gran=pasid did=5 pasid=1`, `inval type=piotlb gran=pasid did=5 pasid=1`, and wait.")
+    }
+}
+
 @Suite("Findings as a whole")
 struct FindingsTests {
     @Test func oneFindingPerRuleEntryAndUpdate() throws {
