@@ -26,8 +26,20 @@ let sampleExpectations: [SampleExpectation] = [
     .init(name: "pasid-setup-unaligned", tso: ["unaligned-store"], weak: ["unaligned-store"]),
 ]
 
+/// The plain-text reader samples, by file name.
+let readerSampleExpectations: [SampleExpectation] = [
+    .init(name: "every-kind.trace", tso: ["missing-flush"], weak: ["missing-flush"]),
+    .init(name: "kernel-trace.txt", tso: [], weak: []),
+]
+
 @Suite("The samples")
 struct SampleTests {
+    @Test(arguments: readerSampleExpectations)
+    func aReaderSampleReportsWhatItsReadmeSays(_ sample: SampleExpectation) throws {
+        #expect(rules(try analyzeSample(sample.name, model: .tso)) == sample.tso)
+        #expect(rules(try analyzeSample(sample.name, model: .weak)) == sample.weak)
+    }
+
     @Test(arguments: sampleExpectations)
     func reportsWhatItsReadmeSaysUnderTSO(_ sample: SampleExpectation) throws {
         #expect(rules(try analyzeSample(sample.name + ".trace.zst", model: .tso)) == sample.tso)
