@@ -58,6 +58,10 @@ public struct Analysis {
     public static let maxChangesPerUpdate = 64
     /// Most epochs waiting, per entry, for their updates to end.
     static let maxPendingPerEntry = 8
+    /// Most consecutive updates of one entry whose exposed states are
+    /// searched together (``UpdateChain``): their O and N must fit the
+    /// torn-state search's ``TornSearch/maxMeant``.
+    static let maxChainedUpdates = 4
 
     let options: AnalysisOptions
     /// ``AnalysisOptions/rules`` as bits, for the hot path.
@@ -83,6 +87,13 @@ public struct Analysis {
     var invalidationVisits = 0
     /// Per unit: entries changed since its last invalidation or wait.
     var awaitingReindex: [Int: [Int]] = [:]
+    /// Findings (indices into ``findings``) raised before the update whose
+    /// N they name had ended, with its entry and serial: the N is filled in
+    /// when it ends (``HandshakeAnalyzer``).
+    var findingsAwaitingNew: [(finding: Int, entry: Int, serial: Int)] = []
+    /// Per unit (by replay index): waits seen so far. A chain of updates
+    /// compares counts to learn whether a wait completed an invalidation.
+    var waitsPerUnit: [Int] = []
 
     /// An analysis of the trace named `traceName`.
     public init(traceName: String, options: AnalysisOptions = AnalysisOptions()) {
@@ -195,6 +206,16 @@ public struct Analysis {
             }
         case .wait:
             guard let unit = replay.unitIndex(of: event.unit) else { break }
+            while waitsPerUnit.count <= unit { waitsPerUnit.append(0) }
+            waitsPerUnit[unit] += 1
+            if options.memoryModel == .weak {
+                // The unit completes a wait only after it read the requests
+                // before it, which Linux submits with writel (a device write
+                // barrier), and the CPU stores nothing until it has seen the
+                // completion: the wait orders its CPU's stores like a barrier.
+                fenceGeneration[event.cpu, default: 0] += 1
+                closeEpochs(cpu: event.cpu, replay)
+            }
             reindexChanged(unit: unit, replay)
             let entries = interest.takeAwaiting(unit: unit)
             invalidationVisits += entries.count
@@ -300,6 +321,7 @@ public struct Analysis {
             // bits; a non-present entry's setup at its first change.
             startUpdate(e, old: change.before, explicit: false, replay)
         }
+        if tracks[e].hasRareState && tracks[e].hasChain { noteChainCut(e, replay) }
         // Fields of the open update, not a copy of it (and its changes).
         if let serial = tracks[e].open?.serial {
             change.serial = serial
@@ -319,6 +341,7 @@ public struct Analysis {
     mutating func startUpdate(_ e: Int, old: EntryValue, explicit: Bool, _ replay: Replayer) {
         tracks[e].serial += 1
         tracks[e].open = Update(serial: tracks[e].serial, old: old, explicit: explicit)
+        if tracks[e].hasRareState && tracks[e].hasChain { linkChain(e, old: old, replay) }
     }
 
     mutating func appendChange(_ e: Int, _ change: Change) {
@@ -338,7 +361,9 @@ public struct Analysis {
         tracks[e].open = nil
         if tracks[e].ended.count == 8 { tracks[e].ended.removeFirst() }
         tracks[e].ended.append(EndedUpdate(serial: update.serial, old: update.old, new: new))
+        if !findingsAwaitingNew.isEmpty { fillInNew(e, serial: update.serial, new: new, replay) }
         analyzeTornWindow(e, update, new: new, replay)
+        extendChain(e, update, new: new, replay)
         analyzePendingEpochs(e, replay, force: false)
         analyzePendingObservations(e, replay, force: false)
     }

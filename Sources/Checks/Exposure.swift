@@ -74,12 +74,14 @@ enum TornSearch {
     /// Searches `options[c]` (the values chunk `c` may hold). `allowed(p, c)`
     /// says which options of chunk `c` may be combined with option `p` of
     /// the Present chunk (program order: the same version or a later one).
+    /// Only options of the Present chunk in `presentRange` are tried, when
+    /// given.
     static func find(_ shape: EntryShape, options: [[EntryValue]], meant rawMeant: [EntryValue],
-                     allowed: (Int, Int, Int) -> Bool) -> TornWitness? {
+                     presentRange: Range<Int>? = nil, allowed: (Int, Int, Int) -> Bool) -> TornWitness? {
         let meant = Array(rawMeant.filter(shape.isPresent).prefix(maxMeant))
         let pc = shape.presentChunk
         let masks = (0..<shape.chunkCount).map(shape.chunkMask)
-        for (p, presentValue) in options[pc].enumerated() {
+        for (p, presentValue) in options[pc].enumerated() where presentRange?.contains(p) ?? true {
             // The configuration (PGTT, Present) lives in the Present chunk on
             // VT-d, so it decides which bits the unit uses.
             guard shape.isPresent(presentValue) else { continue }

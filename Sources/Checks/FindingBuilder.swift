@@ -26,9 +26,14 @@ struct PendingFinding {
             let used = Layout.usedBits(record.kind, exposed, mode: record.mode)
             torn = words((exposed ^ old) & (exposed ^ new) & used)
         }
+        var cachingModeSteps: [RequiredInvalidation] = []
+        if unit.cachingMode, !Layout.isPresent(record.kind, old), Layout.isPresent(record.kind, new) {
+            cachingModeSteps = InvalidationRequirements.required(for: record.identity, old: old, new: new,
+                                                                 deviceTLB: false, cachingModeSetup: true)
+        }
         let fix = FixAdvisor.sequence(kind: record.kind, old: old, new: new, size: size, chunk: record.fetchSize,
                                       mode: record.mode, coherent: unit.coherent, cachingMode: unit.cachingMode,
-                                      steps: steps)
+                                      steps: steps, cachingModeSteps: cachingModeSteps)
         let involved = events.map { e in
             Finding.InvolvedEvent(index: e.ref.index, line: e.ref.event.line, kind: e.ref.event.kind.name,
                                   site: e.ref.event.site.map { symbols[$0] }, role: e.role,

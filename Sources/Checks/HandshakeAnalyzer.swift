@@ -30,11 +30,33 @@ extension Analysis {
         let state = handshake.invalidation == nil ? "before \(what) was issued and waited for"
             : "after the invalidation at line \(handshake.invalidation!.event.line) but before a wait completed it"
         let message = "\(entryName(record)): \(wordsText(change.bytes, kind: record.kind)) is rewritten at line \(change.ref.event.line) after Present was cleared at line \(handshake.clear.ref.event.line), \(state); the unit may still hold or be fetching the entry"
+        let raised = findings.count
         report(.ownershipHandshake, entry: e, serial: handshake.serial, message: message,
                events: [(handshake.clear.ref, "clears Present"), (handshake.invalidation, "invalidation not yet waited for"),
                         (change.ref, "rewrites \(wordsText(change.bytes, kind: record.kind)) too early")],
                old: handshake.clear.before, new: change.after,
                steps: requirements(e, old: handshake.clear.before, new: change.after, replay))
+        // N is where the rewriting ends (the zeroed entry of a teardown, the
+        // new one of a replacement): the update this change belongs to,
+        // which only begins with it.
+        if findings.count > raised {
+            findingsAwaitingNew.append((raised, e, tracks[e].openOrNextSerial))
+        }
+    }
+
+    /// Update `serial` of `e` ended at `new`: the findings that waited for
+    /// its N get it, and the invalidations and fix that go with it.
+    mutating func fillInNew(_ e: Int, serial: Int, new: EntryValue, _ replay: Replayer) {
+        var waiting: [(finding: Int, entry: Int, serial: Int)] = []
+        for item in findingsAwaitingNew {
+            guard item.entry == e && item.serial == serial else {
+                waiting.append(item)
+                continue
+            }
+            findings[item.finding].new = new
+            findings[item.finding].steps = requirements(e, old: findings[item.finding].old, new: new, replay)
+        }
+        findingsAwaitingNew = waiting
     }
 
     mutating func handshakeInvalidation(_ e: Int, _ inv: Invalidation, _ ref: EventRef) {

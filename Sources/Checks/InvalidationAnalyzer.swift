@@ -13,10 +13,9 @@ extension Analysis {
     func requirements(_ e: Int, old: EntryValue, new: EntryValue, _ replay: Replayer,
                       cachingModeSetup: Bool = false, deviceTLB: Bool? = nil) -> [RequiredInvalidation] {
         let record = replay.entries[e]
-        // A cached present entry is tagged with its old domain id; under
-        // caching mode a new entry is announced with its new one.
-        let did = Layout.domainID(record.kind, cachingModeSetup ? new : old)
-        return InvalidationRequirements.required(for: record.identity, old: old, new: new, cachedDID: did,
+        // Which domain id each step takes (the cached entry's old one; under
+        // caching mode the new one, or 0) is the table's business.
+        return InvalidationRequirements.required(for: record.identity, old: old, new: new,
                                                  deviceTLB: deviceTLB ?? deviceTLBEnabled(e, old: old, new: new, replay),
                                                  cachingModeSetup: cachingModeSetup)
     }
@@ -140,6 +139,7 @@ extension Analysis {
             tracks[e].obligation = obligation.isSatisfied ? nil : obligation
             if obligation.isSatisfied { tracks[e].fetchedPresent = false }
         }
+        if tracks[e].hasRareState && tracks[e].hasChain { chainWaitCompleted(e, replay) }
     }
 
     mutating func checkObligationAtEnd(_ e: Int, _ replay: Replayer) {

@@ -228,7 +228,7 @@ struct InvalidationInterest {
                     if mask & InterestKey.sidBit != 0 { key.sid = step.sid ?? 0 }
                     if mask & InterestKey.pasidBit != 0 { key.pasid = step.pasid ?? 0 }
                     guard mask & InterestKey.didBit != 0 else { keys.append(key); continue }
-                    for did in [step.did, step.alsoDID, covering ? nil : newDID] {
+                    for did in [step.did, covering ? nil : newDID] {
                         guard let did else { continue }
                         key.did = did
                         keys.append(key)

@@ -90,10 +90,13 @@ extension Analysis {
             (a.ref, "must reach the unit first"), (b.ref, "may overtake it"),
         ]
         events += relied.map { ($0, "does not order stores for a device") }
-        let update = tracks[e].endedUpdate(first)
+        // O of the first update the epoch's stores belong to, N of the last:
+        // a teardown's N is the zeroed entry, not the value Present was
+        // cleared to, so that the fix writes the rest of it too.
+        let old = tracks[e].endedUpdate(first)?.old ?? epoch.base
+        let new = serials.last.flatMap { tracks[e].endedUpdate($0)?.new } ?? tracks[e].device
         report(.missingBarrier, entry: e, serial: first, message: message, events: events,
-               old: update?.old ?? epoch.base, exposed: witness.value, new: update?.new ?? tracks[e].device,
-               steps: requirements(e, old: update?.old ?? epoch.base, new: update?.new ?? tracks[e].device, replay),
+               old: old, exposed: witness.value, new: new, steps: requirements(e, old: old, new: new, replay),
                bound: TornSearch.boundReached(shape, stores: stores))
     }
 }

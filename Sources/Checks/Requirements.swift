@@ -8,12 +8,10 @@ public struct RequiredInvalidation: Sendable, Equatable {
     public var name: String
     /// The types and granularities that cover it.
     public var accepted: [(type: InvalidationType, granularities: GranularitySet)]
-    /// The domain id the request must carry (the cached, old one), where the
-    /// accepted granularity names a domain.
+    /// The domain id the request must carry (the cached, old one; under
+    /// caching mode the new one, or 0 for a context entry's context cache),
+    /// where the accepted granularity names a domain.
     public var did: UInt16?
-    /// Other domain ids that also cover (DID 0 for context entries under
-    /// caching mode, as Linux does).
-    public var alsoDID: UInt16?
     /// The source id, for device granularity.
     public var sid: UInt16?
     /// The PASID, for PASID granularity.
@@ -55,7 +53,7 @@ public struct RequiredInvalidation: Sendable, Equatable {
         let pasidMatches: Bool? = pasid.flatMap { pasid in inv.pasid.map { $0 == pasid } }
         if sidMatches == false || pasidMatches == false { return .unrelated }
         let usesDID = inv.type != .devtlb && inv.type != .pdevtlb && inv.granularity != .global
-        let didMatches = !usesDID || did == nil || inv.did == nil || inv.did == did || inv.did == alsoDID
+        let didMatches = !usesDID || did == nil || inv.did == nil || inv.did == did
         let aimedHere = sidMatches == true || pasidMatches == true || (newDID != nil && inv.did == newDID)
         guard accept.granularities.contains(inv.granularity) else {
             guard inv.granularity == .page, didMatches, aimedHere || did == inv.did else { return .unrelated }
@@ -85,90 +83,219 @@ public struct GranularitySet: Sendable, Hashable, ExpressibleByArrayLiteral {
     public mutating func insert(_ granularity: InvalidationGranularity) { bits |= 1 << granularity.rawValue }
 }
 
+/// Which domain id a required invalidation must carry.
+public enum DomainTag: Sendable, Equatable {
+    /// The one the unit tagged the cached entry with: the old value's.
+    case old
+    /// The new value's: under caching mode a not-present PASID entry, or
+    /// a legacy context entry's IOTLB, is announced with it.
+    case new
+    /// Domain 0: under caching mode the unit caches not-present context
+    /// entries with it.
+    case zero
+    /// The unit ignores the request's domain id (a fix names none, or 0
+    /// where the request carries one, as Linux passes it).
+    case ignored
+}
+
+/// One row of ``InvalidationRequirements/table``: an invalidation an entry
+/// kind needs in one situation, what satisfies it and where the rule comes
+/// from.
+public struct InvalidationRow: Sendable {
+    /// When a row applies.
+    public enum Situation: Sendable, Equatable {
+        /// An entry the unit may hold cached changed.
+        case cachedEntryChanged
+        /// A not-present entry became present on a unit with caching mode
+        /// (`cap.CM`), which caches not-present entries too.
+        case cachingModeSetup
+    }
+
+    /// What else must hold for the row to apply.
+    public enum Condition: Sendable, Equatable {
+        case always
+        /// The device has ATS on, so it keeps its own TLB: legacy context
+        /// TT = 01b, scalable context DTE, or for a PASID entry its
+        /// device's scalable context DTE.
+        case deviceTLB
+        /// The PASID entry's PGTT is first-stage (1) or pass-through (4),
+        /// judged on the old value when it is present, else the new one.
+        case firstStageOrPassThrough
+        /// Any other PGTT: second-stage (2), nested (3) or reserved.
+        case otherTranslationType
+    }
+
+    public var kind: EntryKind
+    public var situation: Situation
+    public var condition: Condition
+    /// What a person calls the step (`PASID cache`, `IOTLB`, ...).
+    public var name: String
+    /// The request types and granularities that cover it.
+    public var accepted: [(type: InvalidationType, granularities: GranularitySet)]
+    /// The domain id a request that uses one must carry.
+    public var did: DomainTag
+    /// A request that names a source id (or PASID) must name the entry's.
+    public var bySourceID: Bool
+    public var byPASID: Bool
+    /// The request a fix issues.
+    public var suggestion: (type: InvalidationType, granularity: InvalidationGranularity)
+    /// The VT-d specification section or Linux code the row mirrors.
+    public var source: String
+}
+
 /// The invalidations each kind of entry needs after a change, as data
-/// (CHECKS.md; DOMAIN.md "Invalidations").
-///
-/// | entry | in order | source |
-/// | --- | --- | --- |
-/// | legacy context | context cache (device, domain or global), IOTLB (domain or global), device TLB if TT = 01b (ATS) | VT-d 6.5 "Guidance to software for invalidations"; Linux iommu.c `domain_context_clear_one`, `context_flush` |
-/// | scalable context | context cache (device or global), PASID cache (global or the domain), IOTLB (global or domain), device TLB if DTE | VT-d 6.5; Linux iommu.c `intel_context_flush_no_pasid`, `__context_flush_dev_iotlb` |
-/// | PASID entry | PASID cache (PASID, domain or global; old DID), PASID-based IOTLB (PGTT first-stage or pass-through) or IOTLB (domain or global), PASID-based device TLB if the device's context has DTE | VT-d 6.5; Linux pasid.c `intel_pasid_tear_down_entry`, `pasid_flush_caches` |
-/// | any of them set up under caching mode (`cap.CM`, non-present cached) | the entry's own cache with the NEW domain id (context cache with DID 0 for context entries), and for legacy context and PASID entries the (PASID-based) IOTLB with the new domain id; no device TLB | VT-d 6.1 "Caching Mode"; Linux iommu.c `context_present_cache_flush`, pasid.c `pasid_flush_caches` |
-/// | root, PASID directory, generic | none: set once, never invalidated | Linux iommu.c `iommu_alloc_root_entry`, pasid.c `intel_pasid_get_entry` |
+/// (CHECKS.md; DOMAIN.md "Invalidations"): ``table``, read by
+/// ``required(for:old:new:deviceTLB:cachingModeSetup:)``. Rows of one kind and
+/// situation are in the order software issues them; the first is the
+/// entry's own cache, the invalidation that hands a live entry to software.
 public enum InvalidationRequirements {
-    /// What must follow a change from `old` to `new` of entry `identity`.
+    typealias Row = InvalidationRow
+
+    /// Every required invalidation, one row each.
+    public static let table: [InvalidationRow] = [
+        // Legacy context entry (VT-d 6.5.3.3, "Guidance to Software for Invalidations", Table 25).
+        Row(kind: .context, situation: .cachedEntryChanged, condition: .always, name: "context cache",
+            accepted: [(.context, [.device, .domain, .global])], did: .old, bySourceID: true, byPASID: false,
+            suggestion: (.context, .device),
+            source: "VT-d 6.5.3.3: device-selective (or wider) context-cache invalidation with the old DID; Linux iommu.c domain_context_clear_one, pasid.c intel_context_flush_no_pasid"),
+        Row(kind: .context, situation: .cachedEntryChanged, condition: .always, name: "IOTLB",
+            accepted: [(.iotlb, [.domain, .global])], did: .old, bySourceID: false, byPASID: false,
+            suggestion: (.iotlb, .domain),
+            source: "VT-d 6.5.3.3: domain-selective IOTLB invalidation; Linux pasid.c intel_context_flush_no_pasid (legacy mode)"),
+        Row(kind: .context, situation: .cachedEntryChanged, condition: .deviceTLB, name: "device TLB",
+            accepted: [(.devtlb, [.device]), (.pdevtlb, [.device, .pasid])], did: .ignored, bySourceID: true, byPASID: false,
+            suggestion: (.devtlb, .device),
+            source: "VT-d 6.5.3.3: global device-TLB invalidation when TT = 01b; Linux pasid.c __context_flush_dev_iotlb"),
+        Row(kind: .context, situation: .cachingModeSetup, condition: .always, name: "context cache",
+            accepted: [(.context, [.device, .domain, .global])], did: .zero, bySourceID: true, byPASID: false,
+            suggestion: (.context, .device),
+            source: "VT-d 6.1 (caching mode: not-present entries are cached with domain 0); Linux iommu.c context_present_cache_flush"),
+        Row(kind: .context, situation: .cachingModeSetup, condition: .always, name: "IOTLB",
+            accepted: [(.iotlb, [.domain, .global])], did: .new, bySourceID: false, byPASID: false,
+            suggestion: (.iotlb, .domain),
+            source: "Linux iommu.c context_present_cache_flush (IOTLB domain-selective with the new DID)"),
+
+        // Scalable-mode context entry (VT-d 6.5.3.3).
+        Row(kind: .smContext, situation: .cachedEntryChanged, condition: .always, name: "context cache",
+            accepted: [(.context, [.device, .global])], did: .ignored, bySourceID: true, byPASID: false,
+            suggestion: (.context, .device),
+            source: "VT-d 6.5.3.3: device-selective context-cache invalidation (the unit ignores its DID in scalable mode); Linux pasid.c intel_context_flush_no_pasid"),
+        Row(kind: .smContext, situation: .cachedEntryChanged, condition: .always, name: "PASID cache",
+            accepted: [(.pasid, [.global, .domain])], did: .ignored, bySourceID: false, byPASID: false,
+            suggestion: (.pasid, .global),
+            source: "VT-d 6.5.3.3: domain-selective PASID-cache invalidation of the affected domains; Linux pasid.c sm_context_flush_caches"),
+        Row(kind: .smContext, situation: .cachedEntryChanged, condition: .always, name: "IOTLB",
+            accepted: [(.iotlb, [.global, .domain]), (.piotlb, [.pasid])], did: .ignored, bySourceID: false, byPASID: false,
+            suggestion: (.iotlb, .global),
+            source: "VT-d 6.5.3.3: domain-selective IOTLB invalidation of the affected domains; Linux pasid.c sm_context_flush_caches"),
+        Row(kind: .smContext, situation: .cachedEntryChanged, condition: .deviceTLB, name: "device TLB",
+            accepted: [(.devtlb, [.device]), (.pdevtlb, [.device, .pasid])], did: .ignored, bySourceID: true, byPASID: false,
+            suggestion: (.devtlb, .device),
+            source: "VT-d 6.5.3.3: global device-TLB invalidation when DTE; Linux pasid.c __context_flush_dev_iotlb"),
+        Row(kind: .smContext, situation: .cachingModeSetup, condition: .always, name: "context cache",
+            accepted: [(.context, [.device, .global])], did: .zero, bySourceID: true, byPASID: false,
+            suggestion: (.context, .device),
+            source: "VT-d 6.1 (caching mode: not-present entries are cached with domain 0); Linux pasid.c device_pasid_table_setup (context cache device-selective with DID 0; the new entry holds no translations yet, so nothing else)"),
+
+        // PASID-table entry (VT-d 6.5.3.3 for scalable-mode PASID-table entries).
+        Row(kind: .pasid, situation: .cachedEntryChanged, condition: .always, name: "PASID cache",
+            accepted: [(.pasid, [.pasid, .domain, .global])], did: .old, bySourceID: false, byPASID: true,
+            suggestion: (.pasid, .pasid),
+            source: "VT-d 6.5.3.3: PASID-selective PASID-cache invalidation with the old DID; Linux pasid.c intel_pasid_tear_down_entry, pasid_cache_invalidation_with_pasid"),
+        Row(kind: .pasid, situation: .cachedEntryChanged, condition: .firstStageOrPassThrough, name: "PASID-based IOTLB",
+            accepted: [(.piotlb, [.pasid]), (.iotlb, [.domain, .global])], did: .old, bySourceID: false, byPASID: true,
+            suggestion: (.piotlb, .pasid),
+            source: "VT-d 6.5.3.3: PASID-based IOTLB invalidation (first-stage, pass-through); Linux pasid.c intel_pasid_tear_down_entry (qi_flush_piotlb)"),
+        Row(kind: .pasid, situation: .cachedEntryChanged, condition: .otherTranslationType, name: "IOTLB",
+            accepted: [(.iotlb, [.domain, .global])], did: .old, bySourceID: false, byPASID: true,
+            suggestion: (.iotlb, .domain),
+            source: "VT-d 6.5.3.3: domain-selective IOTLB invalidation (second-stage, nested); Linux pasid.c intel_pasid_tear_down_entry (flush_iotlb DSI)"),
+        Row(kind: .pasid, situation: .cachedEntryChanged, condition: .deviceTLB, name: "device TLB",
+            accepted: [(.pdevtlb, [.pasid, .device]), (.devtlb, [.device])], did: .ignored, bySourceID: true, byPASID: true,
+            suggestion: (.pdevtlb, .pasid),
+            source: "VT-d 6.5.3.3: PASID-based device-TLB invalidation when ATS; Linux pasid.c devtlb_invalidation_with_pasid"),
+        Row(kind: .pasid, situation: .cachingModeSetup, condition: .always, name: "PASID cache",
+            accepted: [(.pasid, [.pasid, .domain, .global])], did: .new, bySourceID: false, byPASID: true,
+            suggestion: (.pasid, .pasid),
+            source: "VT-d 6.1 (caching mode); Linux pasid.c pasid_flush_caches (PASID cache with the new DID)"),
+        Row(kind: .pasid, situation: .cachingModeSetup, condition: .always, name: "PASID-based IOTLB",
+            accepted: [(.piotlb, [.pasid]), (.iotlb, [.domain, .global])], did: .new, bySourceID: false, byPASID: true,
+            suggestion: (.piotlb, .pasid),
+            source: "Linux pasid.c pasid_flush_caches (qi_flush_piotlb with the new DID whatever the PGTT; no device TLB under caching mode)"),
+    ]
+
+    /// Entry kinds that need no invalidation, with the reason.
+    public static let neverInvalidated: [(kind: EntryKind, source: String)] = [
+        (.root, "set once (pointer | P), never invalidated; Linux iommu.c iommu_context_addr"),
+        (.pasidDirectory, "set once (pointer | P), never invalidated; Linux pasid.c intel_pasid_get_entry"),
+        (.generic, "a declared table (TRACE-FORMAT.md `table kind=generic`): CHECKS.md names no cache that holds its entries"),
+    ]
+
+    /// True when entries of `kind` are never invalidated (set once).
+    public static func requiresNone(_ kind: EntryKind) -> Bool { rowIndex[slot(kind, cachingModeSetup: false)].isEmpty }
+
+    /// The rows of each kind and situation, as indices into ``table`` in
+    /// table order, at ``slot(_:cachingModeSetup:)``: requirements are built
+    /// for every update of a cached entry, and going through every row
+    /// (copying each) cost more than the rest of building them.
+    private static let rowIndex: [[Int]] = {
+        var index = [[Int]](repeating: [], count: EntryKind.allCases.count * 2)
+        for (i, row) in table.enumerated() {
+            index[slot(row.kind, cachingModeSetup: row.situation == .cachingModeSetup)].append(i)
+        }
+        return index
+    }()
+
+    private static func slot(_ kind: EntryKind, cachingModeSetup: Bool) -> Int {
+        Int(kind.rawValue) * 2 + (cachingModeSetup ? 1 : 0)
+    }
+
+    /// What must follow a change from `old` to `new` of entry `identity`:
+    /// the rows of ``table`` that apply, in order.
     ///
     /// - Parameters:
-    ///   - cachedDID: the domain id the unit tagged the cached entry with.
     ///   - deviceTLB: the device has ATS enabled.
     ///   - cachingModeSetup: a non-present entry became present under
-    ///     caching mode (context cache may then name DID 0).
-    public static func required(for identity: EntryIdentity, old: EntryValue, new: EntryValue, cachedDID: UInt16?,
+    ///     caching mode.
+    public static func required(for identity: EntryIdentity, old: EntryValue, new: EntryValue,
                                 deviceTLB: Bool, cachingModeSetup: Bool) -> [RequiredInvalidation] {
-        let sid = identity.sid
-        // A non-present entry cached under caching mode holds no
-        // translations: the device TLB and, for a scalable context entry,
-        // the PASID cache and IOTLB have nothing of it (VT-d 6.1; Linux
-        // pasid_flush_caches() and the scalable context setup flush only the
-        // entry's own cache).
-        let deviceTLB = deviceTLB && !cachingModeSetup
-        if cachingModeSetup, identity.kind == .smContext {
-            return [RequiredInvalidation(name: "context cache", accepted: [(.context, [.device, .global])], sid: sid,
-                                         suggested: Invalidation(type: .context, granularity: .device, did: 0, sid: sid ?? 0))]
+        let rows = rowIndex[slot(identity.kind, cachingModeSetup: cachingModeSetup)]
+        guard !rows.isEmpty else { return [] }
+        let pgtt = identity.kind == .pasid ? Layout.pgtt(old[0] & 1 == 1 ? old : new) : 0
+        let firstStageOrPassThrough = pgtt == 1 || pgtt == 4
+        var steps: [RequiredInvalidation] = []
+        steps.reserveCapacity(rows.count)
+        for i in rows {
+            switch table[i].condition {
+            case .always: break
+            case .deviceTLB: guard deviceTLB else { continue }
+            case .firstStageOrPassThrough: guard firstStageOrPassThrough else { continue }
+            case .otherTranslationType: guard !firstStageOrPassThrough else { continue }
+            }
+            steps.append(step(table[i], identity: identity, old: old, new: new))
         }
-        switch identity.kind {
-        case .context:
-            var steps = [
-                RequiredInvalidation(name: "context cache", accepted: [(.context, [.device, .domain, .global])],
-                                     did: cachedDID, alsoDID: cachingModeSetup ? 0 : nil, sid: sid,
-                                     suggested: Invalidation(type: .context, granularity: .device, did: cachedDID ?? 0, sid: sid ?? 0)),
-                RequiredInvalidation(name: "IOTLB", accepted: [(.iotlb, [.domain, .global])], did: cachedDID,
-                                     suggested: Invalidation(type: .iotlb, granularity: .domain, did: cachedDID ?? 0)),
-            ]
-            if deviceTLB {
-                steps.append(RequiredInvalidation(name: "device TLB", accepted: [(.devtlb, [.device]), (.pdevtlb, [.device, .pasid])],
-                                                  sid: sid, suggested: Invalidation(type: .devtlb, granularity: .device, sid: sid ?? 0)))
-            }
-            return steps
-        case .smContext:
-            var steps = [
-                RequiredInvalidation(name: "context cache", accepted: [(.context, [.device, .global])], sid: sid,
-                                     suggested: Invalidation(type: .context, granularity: .device, did: 0, sid: sid ?? 0)),
-                RequiredInvalidation(name: "PASID cache", accepted: [(.pasid, [.global, .domain])],
-                                     suggested: Invalidation(type: .pasid, granularity: .global)),
-                RequiredInvalidation(name: "IOTLB", accepted: [(.iotlb, [.global, .domain]), (.piotlb, [.pasid])],
-                                     suggested: Invalidation(type: .iotlb, granularity: .global)),
-            ]
-            if deviceTLB {
-                steps.append(RequiredInvalidation(name: "device TLB", accepted: [(.devtlb, [.device]), (.pdevtlb, [.device, .pasid])],
-                                                  sid: sid, suggested: Invalidation(type: .devtlb, granularity: .device, sid: sid ?? 0)))
-            }
-            return steps
-        case .pasid:
-            let pasid = identity.pasid ?? 0
-            let did = cachedDID ?? 0
-            let pgtt = Layout.pgtt(old[0] & 1 == 1 ? old : new)
-            var iotlb: [(type: InvalidationType, granularities: GranularitySet)] = [(.iotlb, [.domain, .global])]
-            // Linux pasid_flush_caches(): under caching mode a new entry is
-            // announced with a PASID-based IOTLB flush whatever its PGTT.
-            let pasidBased = pgtt == 1 || pgtt == 4 || cachingModeSetup
-            if pasidBased { iotlb.insert((.piotlb, [.pasid]), at: 0) }
-            var steps = [
-                RequiredInvalidation(name: "PASID cache", accepted: [(.pasid, [.pasid, .domain, .global])], did: did,
-                                     pasid: pasid, suggested: Invalidation(type: .pasid, granularity: .pasid, did: did, pasid: pasid)),
-                RequiredInvalidation(name: pasidBased ? "PASID-based IOTLB" : "IOTLB", accepted: iotlb, did: did,
-                                     pasid: pasid,
-                                     suggested: pasidBased ? Invalidation(type: .piotlb, granularity: .pasid, did: did, pasid: pasid)
-                                         : Invalidation(type: .iotlb, granularity: .domain, did: did)),
-            ]
-            if deviceTLB {
-                steps.append(RequiredInvalidation(name: "device TLB", accepted: [(.pdevtlb, [.pasid, .device]), (.devtlb, [.device])],
-                                                  sid: sid, pasid: pasid,
-                                                  suggested: Invalidation(type: .pdevtlb, granularity: .pasid, sid: sid ?? 0, pasid: pasid)))
-            }
-            return steps
-        case .root, .pasidDirectory, .generic:
-            return []
+        return steps
+    }
+
+    /// The requirement a row makes of one entry.
+    static func step(_ row: borrowing Row, identity: EntryIdentity, old: EntryValue, new: EntryValue) -> RequiredInvalidation {
+        let did: UInt16?
+        switch row.did {
+        case .old: did = Layout.domainID(identity.kind, old)
+        case .new: did = Layout.domainID(identity.kind, new)
+        case .zero: did = 0
+        case .ignored: did = nil
         }
+        let sid = row.bySourceID ? identity.sid : nil
+        let pasid = row.byPASID ? identity.pasid ?? 0 : nil
+        // The suggestion carries the fields its type and granularity use.
+        let (required, optional) = InterestKey.requestFields(row.suggestion.type, row.suggestion.granularity)
+        let fields = required | optional
+        let suggested = Invalidation(type: row.suggestion.type, granularity: row.suggestion.granularity,
+                                     did: fields & InterestKey.didBit != 0 ? did ?? 0 : nil,
+                                     sid: fields & InterestKey.sidBit != 0 ? sid ?? 0 : nil,
+                                     pasid: fields & InterestKey.pasidBit != 0 ? pasid ?? 0 : nil)
+        return RequiredInvalidation(name: row.name, accepted: row.accepted, did: did, sid: sid, pasid: pasid,
+                                    suggested: suggested)
     }
 }

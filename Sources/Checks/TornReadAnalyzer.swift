@@ -21,15 +21,35 @@ extension Analysis {
             // many entries cost no memory per entry.
             if tracks[e].open == nil && touch.bytes.lowerBound <= 0 && touch.bytes.upperBound >= shape.size { return }
             tracks[e].observation = Observation(value: touch.device & mask, seen: mask, fetches: [ref],
+                                                stores: storesRead(e, mask, shape),
                                                 firstSerial: tracks[e].openOrNextSerial,
                                                 lastSerial: serialNow)
         } else if tracks[e].observation != nil {
             let fresh = mask & ~tracks[e].observation!.seen
+            let stores = storesRead(e, fresh, shape)
             tracks[e].observation!.value = tracks[e].observation!.value | (touch.device & fresh)
             tracks[e].observation!.seen = tracks[e].observation!.seen | fresh
             if tracks[e].observation!.fetches.count < 16 { tracks[e].observation!.fetches.append(ref) }
+            for store in stores where tracks[e].observation!.stores.count < 16 { tracks[e].observation!.stores.append(store) }
             tracks[e].observation!.lastSerial = serialNow
         }
+    }
+
+    /// The changes of the open update that wrote, last, some of the bytes
+    /// in `read`: the stores whose values a fetch of them sees. Bytes no
+    /// change of the open update wrote still hold its O.
+    private func storesRead(_ e: Int, _ read: EntryValue, _ shape: EntryShape) -> [EventRef] {
+        guard let open = tracks[e].open, read != EntryValue() else { return [] }
+        var unexplained = read
+        var stores: [EventRef] = []
+        for change in open.changes.reversed() {
+            let written = shape.byteMask(change.bytes)
+            guard written & unexplained != EntryValue() else { continue }
+            stores.append(change.ref)
+            unexplained = unexplained & ~written
+            if unexplained == EntryValue() { break }
+        }
+        return stores.reversed()
     }
 
     /// Ends the current fetch sequence; it waits for its updates to end.
@@ -61,8 +81,12 @@ extension Analysis {
         let new = update?.new ?? meant[meant.count - 1]
         let lines = observation.fetches.map { String($0.event.line) }.joined(separator: ", ")
         let message = "the unit fetched a torn \(entryName(record)) (fetch at line \(lines)): a present mix of old and new words that software never meant"
+        // The stores whose values the fetches combined, then the fetches:
+        // report() puts them in trace order.
+        let events = observation.stores.map { (ref: Optional($0), role: "wrote what a fetch saw") }
+            + observation.fetches.map { (ref: Optional($0), role: "fetch saw a torn state") }
         report(.tornRead, entry: e, serial: observation.firstSerial, message: message,
-               events: observation.fetches.map { ($0, "fetch saw a torn state") }, old: old, exposed: observation.value,
+               events: events, old: old, exposed: observation.value,
                new: new, steps: requirements(e, old: old, new: new, replay))
     }
 }

@@ -59,6 +59,38 @@ struct EndedUpdate {
     var new: EntryValue
 }
 
+/// One ended live in-place update of an entry's ``UpdateChain``.
+struct ChainMember {
+    var update: Update
+    /// N: the value the update ended at.
+    var new: EntryValue
+    /// The covering invalidation issued after the update's last change that
+    /// no wait had completed when the next update began.
+    var unwaited: EventRef?
+}
+
+/// Live in-place updates of one entry that nothing completed between
+/// (docs/RULES.md, "Consecutive updates"). An inferred update ends when a
+/// covering invalidation is issued, but until a wait completes it the unit
+/// may still be in the middle of a fetch begun before: it can read the
+/// Present chunk during one update and the other chunks during the next. So
+/// the exposed states of such updates are searched together, each judged
+/// against the O and N of the updates its stores belong to.
+struct UpdateChain {
+    /// Ended updates, oldest first (at most ``Analysis/maxChainedUpdates``
+    /// less one).
+    var members: [ChainMember] = []
+    /// An update is open and continues the chain.
+    var linked = false
+    /// The unit's count of waits when the open update began, if a covering
+    /// invalidation of the last member was issued by then: the next wait
+    /// completes it.
+    var waitsAtLink: Int?
+    /// The open update's changes made before that wait: a fetch begun
+    /// during a member pairs only with these.
+    var cut: Int?
+}
+
 /// Stores to one entry between two device write barriers of one CPU: under
 /// the weak model they may reach the unit in any order.
 struct Epoch {
@@ -75,6 +107,9 @@ struct Observation {
     var value = EntryValue()
     var seen = EntryValue()
     var fetches: [EventRef] = []
+    /// The stores (flushes on a non-coherent unit) of the updates under
+    /// way whose bytes the fetches read: what the torn read combines.
+    var stores: [EventRef] = []
     /// The first and last update the fetches may have overlapped.
     var firstSerial: Int
     var lastSerial: Int
@@ -134,10 +169,11 @@ struct RareState {
     var handshake: OutOfLine<Handshake>?
     var obligation: OutOfLine<Obligation>?
     var dirty: OutOfLine<EventRef>?
+    var chain: OutOfLine<UpdateChain>?
 
     var isEmpty: Bool {
         epoch == nil && pendingEpochs.isEmpty && observation == nil && pendingObservations.isEmpty
-            && handshake == nil && obligation == nil && dirty == nil
+            && handshake == nil && obligation == nil && dirty == nil && chain == nil
     }
 }
 
@@ -240,6 +276,11 @@ struct EntryTrack {
         get { rare?.value.dirty?.value }
         set { withRare { $0.dirty = newValue.map(OutOfLine.init) } }
     }
+    /// The ended updates a fetch begun earlier may still straddle.
+    var chain: UpdateChain? {
+        get { rare?.value.chain?.value }
+        set { withRare { $0.chain = newValue.map(OutOfLine.init) } }
+    }
     /// The key of `rule`'s finding about update `serial` in ``reported``.
     static func reportKey(_ rule: Rule, serial: Int) -> Int { serial << 3 | rule.ordinal }
 
@@ -256,6 +297,8 @@ struct EntryTrack {
     var hasHandshake: Bool { rare?.value.handshake != nil }
     /// An obligation is open (without copying it out).
     var hasObligation: Bool { rare?.value.obligation != nil }
+    /// An update chain is kept (without copying it out).
+    var hasChain: Bool { rare?.value.chain != nil }
     /// The update a new finding about the current state belongs to.
     var currentSerial: Int { open?.serial ?? max(serial, 1) }
 

@@ -56,6 +56,103 @@ struct TornWindowTests {
     }
 }
 
+@Suite("torn-window: consecutive updates that nothing completed between")
+struct ConsecutiveUpdateTests {
+    /// A live entry's DID changed (one update, ended by the PASID-cache
+    /// invalidation), its first-stage pointer changed (the next), and only
+    /// then a wait: a fetch begun before the first store can read chunk 1
+    /// after the second.
+    let unwaitedBetweenStores = livePasidEntry + """
+        store addr=0x10048 size=8 value=0x6 at=replace:1
+        inval type=pasid gran=pasid did=5 pasid=1
+        inval type=piotlb gran=pasid did=5 pasid=1
+        store addr=0x10050 size=8 value=0x400000 at=replace:2
+        wait
+        """ + pasidInvalidations(did: 6)
+
+    @Test(arguments: MemoryModel.allCases)
+    func anInvalidationNotWaitedForBetweenTwoStoresLeavesTheEntryTorn(_ model: MemoryModel) throws {
+        let findings = try analyze(unwaitedBetweenStores, model: model)
+        #expect(rules(findings) == ["torn-window", "missing-invalidation"])
+        #expect(findings[0].words.exposed == ["0x41", "0x5", "0x400000", "0x0", "0x0", "0x0", "0x0", "0x0"])
+        #expect(findings[0].words.old == ["0x41", "0x5", "0x200000", "0x0", "0x0", "0x0", "0x0", "0x0"])
+        #expect(findings[0].words.new == ["0x41", "0x6", "0x400000", "0x0", "0x0", "0x0", "0x0", "0x0"])
+        #expect(findings[0].events.map(\.line) == [4, 5, 7])
+        #expect(findings[0].events.map(\.kind) == ["store", "inval", "store"])
+    }
+
+    @Test(arguments: MemoryModel.allCases)
+    func aWaitBeforeTheSecondStoreCompletesTheFirstUpdate(_ model: MemoryModel) throws {
+        let findings = try analyze(livePasidEntry + """
+            store addr=0x10048 size=8 value=0x6
+            inval type=pasid gran=pasid did=5 pasid=1
+            inval type=piotlb gran=pasid did=5 pasid=1
+            wait
+            store addr=0x10050 size=8 value=0x400000
+            """ + pasidInvalidations(did: 6), model: model)
+        #expect(findings.isEmpty)
+    }
+
+    @Test(arguments: MemoryModel.allCases)
+    func twoUpdatesThatStoreToTheSameChunkAreNotTorn(_ model: MemoryModel) throws {
+        // The second update rewrites chunk 0 (val[0..1]) with one atomic
+        // store: whichever version of it the unit reads, chunk 1 is old.
+        let findings = try analyze(livePasidEntry + """
+            store addr=0x10048 size=8 value=0x6
+            inval type=pasid gran=pasid did=5 pasid=1
+            inval type=piotlb gran=pasid did=5 pasid=1
+            store addr=0x10040 size=16 value=0x60000000000000043
+            wait
+            """ + pasidInvalidations(did: 6), model: model)
+        #expect(rules(findings) == ["missing-invalidation"])
+        #expect(findings[0].message.contains("before its next update at line 7"))
+    }
+
+    @Test(arguments: MemoryModel.allCases)
+    func aWaitAfterTheNextUpdateBeganStillEndsTheWindowAtTheWait(_ model: MemoryModel) throws {
+        // The second update is opened by `begin` before the wait, so it
+        // continues the first; its store comes after the wait, which a
+        // fetch begun during the first update cannot straddle.
+        let findings = try analyze(livePasidEntry + """
+            store addr=0x10048 size=8 value=0x6
+            inval type=pasid gran=pasid did=5 pasid=1
+            inval type=piotlb gran=pasid did=5 pasid=1
+            begin addr=0x10040
+            wait
+            store addr=0x10050 size=8 value=0x400000
+            end addr=0x10040
+            """ + pasidInvalidations(did: 6), model: model)
+        #expect(findings.isEmpty)
+    }
+
+    @Test(arguments: MemoryModel.allCases)
+    func theSameStoreBeforeTheWaitIsTorn(_ model: MemoryModel) throws {
+        let findings = try analyze(livePasidEntry + """
+            store addr=0x10048 size=8 value=0x6
+            inval type=pasid gran=pasid did=5 pasid=1
+            inval type=piotlb gran=pasid did=5 pasid=1
+            begin addr=0x10040
+            store addr=0x10050 size=8 value=0x400000
+            wait
+            end addr=0x10040
+            """ + pasidInvalidations(did: 6), model: model, rules: [.tornWindow])
+        #expect(rules(findings) == ["torn-window"])
+    }
+
+    @Test func theChainEndsAtAStoreThatClearsPresent() throws {
+        // Clearing Present ends the chain: rewriting the other words then is
+        // the handshake's business, not a torn window.
+        let findings = try analyze(livePasidEntry + """
+            store addr=0x10048 size=8 value=0x6
+            inval type=pasid gran=pasid did=5 pasid=1
+            store addr=0x10040 size=8 value=0x40
+            store addr=0x10050 size=8 value=0x0
+            wait
+            """, rules: [.tornWindow, .ownershipHandshake])
+        #expect(rules(findings) == ["ownership-handshake"])
+    }
+}
+
 @Suite("torn-read: the unit fetched a torn entry")
 struct TornReadTests {
     @Test func fetchingTheTwoChunksBetweenTheStoresSeesATornEntry() throws {
@@ -66,7 +163,32 @@ struct TornReadTests {
             store addr=0x10050 size=8 value=0x400000
             """ + pasidInvalidations(did: 5), rules: [.tornRead])
         #expect(rules(findings) == ["torn-read"])
-        #expect(findings[0].events.map(\.kind) == ["fetch", "fetch"])
+        #expect(findings[0].words.exposed == ["0x41", "0x6", "0x200000", "0x0", "0x0", "0x0", "0x0", "0x0"])
+    }
+
+    @Test func aTornReadNamesTheStoreWhoseValueItCombinedWithTheFetches() throws {
+        // The fetch of chunk 0 saw the new DID the store at line 4 wrote;
+        // chunk 1 still held the old pointer, which no store wrote.
+        let findings = try analyze(livePasidEntry + """
+            store addr=0x10048 size=8 value=0x6 at=replace:1
+            fetch addr=0x10040 size=16 value=0x60000000000000041
+            fetch addr=0x10050 size=16 value=0x200000
+            store addr=0x10050 size=8 value=0x400000 at=replace:2
+            """ + pasidInvalidations(did: 5), rules: [.tornRead])
+        #expect(findings[0].events.map(\.line) == [4, 5, 6])
+        #expect(findings[0].events.map(\.kind) == ["store", "fetch", "fetch"])
+        #expect(findings[0].events[0].site == "replace:1")
+    }
+
+    @Test func aTornReadNamesOnlyTheLastStoreToTheBytesItRead() throws {
+        let findings = try analyze(livePasidEntry + """
+            store addr=0x10048 size=8 value=0x7
+            store addr=0x10048 size=8 value=0x6
+            fetch addr=0x10040 size=16 value=0x60000000000000041
+            fetch addr=0x10050 size=16 value=0x200000
+            store addr=0x10050 size=8 value=0x400000
+            """ + pasidInvalidations(did: 5), rules: [.tornRead])
+        #expect(findings[0].events.map(\.line) == [5, 6, 7])
     }
 
     @Test func fetchingAfterTheUpdateSeesTheNewEntry() throws {
@@ -76,6 +198,33 @@ struct TornReadTests {
             fetch addr=0x10040 size=64
             """ + pasidInvalidations(did: 5), rules: [.tornRead])
         #expect(findings.isEmpty)
+    }
+
+    /// A legacy root table whose bus 0 entry links the context table at
+    /// 0x101000, with device 00:01.0's entry live (DID 7); a second
+    /// context table at 0x102000 that no root entry links holds the same
+    /// entry. `table` is where the entry is rewritten and fetched half way.
+    func rewriteFetchedHalfWay(table: UInt64) -> String {
+        let entry = "0x" + String(table + 0x80, radix: 16), hi = "0x" + String(table + 0x88, radix: 16)
+        return """
+            iommu id=iommu0 coherent=1
+            init addr=0x100000 size=16 value=0x101001
+            init addr=0x101080 size=16 value=0x7020000000000300001
+            init addr=0x102080 size=16 value=0x7020000000000300001
+            root addr=0x100000 mode=legacy unit=iommu0
+            store addr=\(entry) size=8 value=0x400001
+            fetch addr=\(entry) size=16 unit=iommu0
+            store addr=\(hi) size=8 value=0x802
+
+            """
+    }
+
+    @Test func aFetchOfALinkedContextEntryHalfRewrittenIsTorn() throws {
+        #expect(rules(try analyze(rewriteFetchedHalfWay(table: 0x101000), rules: [.tornRead])) == ["torn-read"])
+    }
+
+    @Test func aFetchOfAContextTableNoRootEntryLinksTouchesNoEntry() throws {
+        #expect(try analyze(rewriteFetchedHalfWay(table: 0x102000)).isEmpty)
     }
 
     @Test func aFetchOfATableThatIsNotLinkedTouchesNoEntry() throws {
@@ -281,6 +430,77 @@ struct MissingInvalidationTests {
     }
 }
 
+@Suite("missing-invalidation under caching mode: context entries are cached with domain 0")
+struct CachingModeContextTests {
+    /// A legacy context entry of 00:01.0 set up with DID 8 (hi: AW, DID 8;
+    /// lo: page table | P) on a unit with caching mode, then the IOTLB of
+    /// its new domain invalidated.
+    func legacySetup(contextCacheDID did: Int) -> String {
+        """
+        iommu id=iommu0 caching-mode=1
+        table addr=0x20000 kind=context bus=0
+        store addr=0x20088 size=8 value=0x802
+        fence kind=dma_wmb
+        store addr=0x20080 size=8 value=0x300001
+        inval type=context gran=device did=\(did) sid=00:01.0
+        wait
+        inval type=iotlb gran=domain did=8
+        wait
+
+        """
+    }
+
+    /// A scalable-mode context entry of 00:00.2 set up (PASID directory |
+    /// PASIDE | P) on a unit with caching mode.
+    func scalableSetup(contextCacheDID did: Int) -> String {
+        """
+        iommu id=iommu0 caching-mode=1
+        table addr=0x40000 kind=sm-context bus=0
+        store addr=0x40040 size=8 value=0x500009
+        inval type=context gran=device did=\(did) sid=00:00.2
+        wait
+
+        """
+    }
+
+    @Test func aLegacyContextCacheInvalidationWithTheNewDomainIdDoesNotCoverTheSetup() throws {
+        let findings = try analyze(legacySetup(contextCacheDID: 8))
+        #expect(rules(findings) == ["missing-invalidation"])
+        #expect(findings[0].message.contains("has domain id 8, but the cached entry is tagged with domain id 0"))
+    }
+
+    @Test func aLegacyContextCacheInvalidationWithDomainIdZeroCoversTheSetup() throws {
+        #expect(try analyze(legacySetup(contextCacheDID: 0)).isEmpty)
+    }
+
+    @Test func theFixForALegacySetupNamesDomainIdZeroForTheContextCacheAndTheNewOneForTheIOTLB() throws {
+        let finding = try #require(try analyze(legacySetup(contextCacheDID: 8)).first)
+        #expect(finding.fix.contains("invalidate the context cache with domain id 0 and the IOTLB with the new one (`inval type=context gran=device did=0 sid=00:01.0`, `inval type=iotlb gran=domain did=8`)"))
+    }
+
+    @Test func aScalableContextCacheInvalidationWithADomainIdOtherThanZeroDoesNotCoverTheSetup() throws {
+        let findings = try analyze(scalableSetup(contextCacheDID: 8))
+        #expect(rules(findings) == ["missing-invalidation"])
+        #expect(findings[0].message.contains("has domain id 8, but the cached entry is tagged with domain id 0"))
+    }
+
+    @Test func aScalableContextCacheInvalidationWithDomainIdZeroCoversTheSetup() throws {
+        #expect(try analyze(scalableSetup(contextCacheDID: 0)).isEmpty)
+    }
+
+    @Test func aPasidEntrySetUpUnderCachingModeStillNeedsTheNewDomainId() throws {
+        let setup = "iommu id=iommu0 caching-mode=1\n" + emptyPasidEntry + """
+            store addr=0x10048 size=8 value=0x6
+            fence kind=dma_wmb
+            store addr=0x10040 size=8 value=0x41
+
+            """
+        let withZero = try analyze(setup + pasidInvalidations(did: 0))
+        #expect(rules(withZero) == ["missing-invalidation"])
+        #expect(withZero[0].message.contains("has domain id 0, but the cached entry is tagged with domain id 6"))
+    }
+}
+
 @Suite("missing-flush: a non-coherent unit reads memory")
 struct MissingFlushTests {
     let nonCoherent = "iommu id=iommu0 coherent=0\n"
@@ -328,18 +548,55 @@ struct UnalignedStoreTests {
     }
 }
 
-@Suite("Findings as a whole")
-struct FindingsTests {
-    @Test func oneFindingPerRuleEntryAndUpdate() throws {
-        // Three unaligned stores in one setup are one finding.
-        let findings = try analyze(emptyPasidEntry + """
-            store addr=0x10044 size=8 value=0x6
-            store addr=0x1004c size=8 value=0x6
-            store addr=0x10054 size=8 value=0x6
-            """)
-        #expect(rules(findings) == ["unaligned-store"])
+@Suite("The fix: a safe sequence for this O and N")
+struct FixTests {
+    /// The live entry zeroed word by word, as pasid_clear_entry did before
+    /// the 2026 fix, then invalidated.
+    let teardownZeroingFirst = livePasidEntry + """
+        store addr=0x10040 size=8 value=0x0
+        store addr=0x10048 size=8 value=0x0
+        store addr=0x10050 size=8 value=0x0
+        """ + pasidInvalidations(did: 5)
+
+    let safeTeardown = "1. clear Present alone: val[0] = 0x40; 2. dma_wmb(); 3. invalidate with the old domain id: `inval type=pasid gran=pasid did=5 pasid=1`, `inval type=piotlb gran=pasid did=5 pasid=1`; wait for completion; 4. zero the rest of the entry: val[0] = 0x0, val[1] = 0x0, val[2] = 0x0"
+
+    @Test(arguments: MemoryModel.allCases)
+    func theFixForATeardownClearsPresentInvalidatesAndThenZeroesTheRest(_ model: MemoryModel) throws {
+        let findings = try analyze(teardownZeroingFirst, model: model)
+        #expect(!findings.isEmpty)
+        for finding in findings { #expect(finding.fix == safeTeardown, "\(finding.rule)") }
     }
 
+    @Test func theFixForATeardownOnANonCoherentUnitFlushesBeforeInvalidatingAndAfterZeroing() throws {
+        let finding = try #require(try analyze("iommu id=iommu0 coherent=0\n" + livePasidEntry + """
+            store addr=0x10040 size=8 value=0x0
+            flush addr=0x10040
+            store addr=0x10048 size=8 value=0x0
+            store addr=0x10050 size=8 value=0x0
+            flush addr=0x10040
+            """ + pasidInvalidations(did: 5)).first)
+        #expect(finding.rule == .ownershipHandshake)
+        #expect(finding.fix.hasPrefix("1. clear Present alone: val[0] = 0x40; 2. dma_wmb(); 3. clflush the entry; 4. invalidate"))
+        #expect(finding.fix.hasSuffix("5. zero the rest of the entry: val[0] = 0x0, val[1] = 0x0, val[2] = 0x0; 6. clflush the entry"))
+    }
+
+    @Test func theFixForAReplacementIsTheHandshakeToTheNewEntry() throws {
+        let finding = try #require(try analyze(livePasidEntry + """
+            store addr=0x10048 size=8 value=0x6
+            store addr=0x10050 size=8 value=0x400000
+            """ + pasidInvalidations(did: 5)).first)
+        #expect(finding.rule == .tornWindow)
+        #expect(finding.fix == "1. clear Present alone: val[0] = 0x40; 2. dma_wmb(); 3. invalidate with the old domain id: `inval type=pasid gran=pasid did=5 pasid=1`, `inval type=piotlb gran=pasid did=5 pasid=1`; wait for completion; 4. write val[1] = 0x6, val[2] = 0x400000; 5. dma_wmb(); 6. set Present last: val[0] = 0x41")
+    }
+
+    @Test func theFixForAChangeOfOneChunkIsOneSixteenByteStore() throws {
+        let finding = try #require(try analyze(livePasidEntry + "store addr=0x10048 size=8 value=0x6\n").first)
+        #expect(finding.fix == "Only chunk 0 (val[0]..val[1]) changes used bits: write it with one aligned 16-byte store (cmpxchg16b) of 0x41:0x6, then `inval type=pasid gran=pasid did=5 pasid=1`, `inval type=piotlb gran=pasid did=5 pasid=1`, and wait.")
+    }
+}
+
+@Suite("Findings as a whole")
+struct FindingsTests {
     @Test func theSameTraceGivesTheSameFindings() throws {
         let trace = livePasidEntry + """
             store addr=0x10040 size=8 value=0x0

@@ -17,7 +17,7 @@ let sampleExpectations: [SampleExpectation] = [
     .init(name: "context-teardown-after", tso: [], weak: []),
     .init(name: "pasid-replace-before", tso: ["torn-window"], weak: ["torn-window"]),
     .init(name: "pasid-replace-after", tso: [], weak: []),
-    .init(name: "pasid-replace-fetched", tso: ["torn-window", "torn-read"], weak: ["torn-window", "torn-read"]),
+    .init(name: "pasid-replace-fetched", tso: ["torn-read", "torn-window"], weak: ["torn-read", "torn-window"]),
     .init(name: "pasid-setup-ok", tso: [], weak: []),
     .init(name: "pasid-setup-no-barrier", tso: [], weak: ["missing-barrier"]),
     .init(name: "pasid-setup-smp-wmb", tso: [], weak: ["missing-barrier"]),
@@ -26,8 +26,20 @@ let sampleExpectations: [SampleExpectation] = [
     .init(name: "pasid-setup-unaligned", tso: ["unaligned-store"], weak: ["unaligned-store"]),
 ]
 
+/// The plain-text reader samples, by file name.
+let readerSampleExpectations: [SampleExpectation] = [
+    .init(name: "every-kind.trace", tso: ["missing-flush"], weak: ["missing-flush"]),
+    .init(name: "kernel-trace.txt", tso: [], weak: []),
+]
+
 @Suite("The samples")
 struct SampleTests {
+    @Test(arguments: readerSampleExpectations)
+    func aReaderSampleReportsWhatItsReadmeSays(_ sample: SampleExpectation) throws {
+        #expect(rules(try analyzeSample(sample.name, model: .tso)) == sample.tso)
+        #expect(rules(try analyzeSample(sample.name, model: .weak)) == sample.weak)
+    }
+
     @Test(arguments: sampleExpectations)
     func reportsWhatItsReadmeSaysUnderTSO(_ sample: SampleExpectation) throws {
         #expect(rules(try analyzeSample(sample.name + ".trace.zst", model: .tso)) == sample.tso)

@@ -55,7 +55,7 @@ struct DiffTests {
     @Test func aTraceDiffedWithItselfHasOnlyUnchangedFindingsAndNoChangedEntries() throws {
         let diff = try diffSamples(samplePath("pasid-replace-fetched"), samplePath("pasid-replace-fetched"))
         #expect(diff.introduced.isEmpty && diff.fixed.isEmpty)
-        #expect(diff.unchanged.map(\.rule.rawValue) == ["torn-window", "torn-read"])
+        #expect(diff.unchanged.map(\.rule.rawValue) == ["torn-read", "torn-window"])
         #expect(diff.entries.changed.isEmpty)
         #expect(diff.exitStatus == 0)
     }

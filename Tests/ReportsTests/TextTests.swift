@@ -47,6 +47,22 @@ struct TextTests {
         #expect(out.contains("warning[ownership-handshake]"))
     }
 
+    /// CHECKS.md: the same trace gives the same report, byte for byte.
+    @Test(arguments: sampleRuns)
+    func twoAnalysesOfOneTraceWriteTheSameTextByteForByte(_ run: SampleRun) throws {
+        let first = AnalysisReport.text([try analyzeSample(run.name, model: run.model)])
+        let second = AnalysisReport.text([try analyzeSample(run.name, model: run.model)])
+        #expect(Array(first.utf8) == Array(second.utf8))
+    }
+
+    @Test func twoRunsOfAnalyzeOnEverySampleWriteTheSameBytes() throws {
+        let arguments = ["analyze", "--memory-model", "weak", "--color", "never"] + sampleNames.map(samplePath)
+        let first = try hitless(arguments), second = try hitless(arguments)
+        #expect(first.status == 1)
+        #expect(!first.stdout.isEmpty)
+        #expect(Array(first.stdout.utf8) == Array(second.stdout.utf8))
+    }
+
     @Test func changedBitsAreHighlightedDigitByDigit() {
         let text = AnalysisReport.text([try! analyzeSample("pasid-replace-before")], style: .ansi)
         // val[1] goes from 0x5 to 0x6: only its last digit changes.
