@@ -27,6 +27,9 @@ struct LineParser {
     /// Whether canonical `store` lines take ``parseCanonicalStore(_:kindEnd:number:)``
     /// (off only in tests that compare it with the general parser).
     var canonicalFastPath = true
+    /// ``TraceLimits/maxKeysPerLine``, lowered only by tests: no kind takes
+    /// that many keys, so only a lower bound can show the error.
+    var maxKeysPerLine = TraceLimits.maxKeysPerLine
     /// Set once a line shows the file is kernel trace output.
     private(set) var kernelTraceOutput = false
 
@@ -191,8 +194,9 @@ struct LineParser {
                 throw error(number, tokenStart, "unknown key `\(keyBytes.text)`", found: token)
             }
             keys += 1
-            if keys > TraceLimits.maxKeysPerLine {
-                throw error(number, tokenStart, "more than \(TraceLimits.maxKeysPerLine) keys on one line")
+            if keys > maxKeysPerLine {
+                let token = UnsafeBufferPointer(rebasing: line[tokenStart..<line.endOfToken(from: i)])
+                throw error(number, tokenStart, "more than \(maxKeysPerLine) keys on one line", found: token.excerpt())
             }
             if seen & key.bit != 0 {
                 i = line.endOfToken(from: i)

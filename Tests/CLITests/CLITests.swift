@@ -130,7 +130,7 @@ struct CLITests {
         try ("wait\nmark text=" + String(repeating: "x", count: 20_000) + "\n").write(toFile: path, atomically: false, encoding: .utf8)
         let run = try hitless(["stats", path])
         #expect(run.status == 2)
-        #expect(run.stderr == "\(path):2:16385: error: line longer than 16384 bytes\n")
+        #expect(run.stderr == "\(path):2:16385: error: line longer than 16384 bytes (found: mark text=xxxxxxxxxxxxxxxxxxxxxx...)\n")
     }
 
     @Test func aTruncatedZstdFileNamesTheByteOffset() throws {
