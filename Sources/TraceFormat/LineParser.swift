@@ -119,11 +119,15 @@ struct LineParser {
             return decoded.payload == .wait ? .event(event) : .eventAndWait(event)
         }
         // TRACE-FORMAT.md: in kernel trace output, every line without
-        // `hitless: ` belongs to another tracer (or is trace-cmd's own, such
-        // as `CPU:2 [LOST 12 EVENTS]`) and is skipped, not an error. Before
-        // the first such line, only lines shaped like kernel trace output
-        // count as foreign, so that a typo in a plain trace is still an error.
-        if kernelTraceOutput || KernelTracePrefix.isForeignLine(line, start: start, firstToken: first) {
+        // `hitless: ` belongs to another tracer (or is the tool's own) and
+        // is skipped, not an error. Before the first line that shows the file
+        // is kernel output, only lines shaped like another tracer's event make
+        // it so, and the tools' own lines (`cpus=4`, `CPU:2 [LOST 12 EVENTS]`)
+        // are skipped without making it so: a typo in a plain trace, before
+        // or after them, is still an error.
+        if kernelTraceOutput { return .foreign }
+        if KernelTracePrefix.isToolLine(line, start: start) { return .foreign }
+        if KernelTracePrefix.looksLikeEvent(line, start: start) {
             kernelTraceOutput = true
             return .foreign
         }
