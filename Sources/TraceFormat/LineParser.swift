@@ -27,11 +27,12 @@ struct LineParser {
     /// Whether canonical `store` lines take ``parseCanonicalStore(_:kindEnd:number:)``
     /// (off only in tests that compare it with the general parser).
     var canonicalFastPath = true
-    /// ``TraceLimits/maxKeysPerLine``, lowered only by tests: no kind takes
-    /// that many keys, so only a lower bound can show the error.
-    var maxKeysPerLine = TraceLimits.maxKeysPerLine
     /// Set once a line shows the file is kernel trace output.
     private(set) var kernelTraceOutput = false
+    /// ``TraceLimits/maxKeysPerLine``, lowered only by tests: no kind takes
+    /// that many keys, so only a lower bound can show the error. 32 bits,
+    /// beside the flags: the parser's size is copied for every line.
+    var maxKeysPerLine = Int32(TraceLimits.maxKeysPerLine)
 
     // Where each key's token and value sit in the current line, reused for
     // every line so parsing allocates nothing. Plain memory rather than
@@ -175,6 +176,7 @@ struct LineParser {
                                      number: UInt64, prefixCPU: UInt32?, prefixTime: UInt64?) throws(TraceError) -> TraceEvent {
         seen = 0
         var keys = 0
+        let maxKeys = Int(maxKeysPerLine)
         var i = kindEnd
         let allowed = Self.allowedKeys[Int(kind.rawValue)]
         while true {
@@ -198,9 +200,9 @@ struct LineParser {
                 throw error(number, tokenStart, "unknown key `\(keyBytes.text)`", found: token)
             }
             keys += 1
-            if keys > maxKeysPerLine {
+            if keys > maxKeys {
                 let token = UnsafeBufferPointer(rebasing: line[tokenStart..<line.endOfToken(from: i)])
-                throw error(number, tokenStart, "more than \(maxKeysPerLine) keys on one line", found: token.excerpt())
+                throw error(number, tokenStart, "more than \(maxKeys) keys on one line", found: token.excerpt())
             }
             if seen & key.bit != 0 {
                 i = line.endOfToken(from: i)

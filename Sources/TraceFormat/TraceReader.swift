@@ -69,8 +69,8 @@ public final class TraceReader {
     /// The most keys a line may have (tests lower it: no kind of version 1
     /// takes as many keys as ``TraceLimits/maxKeysPerLine``).
     var maxKeysPerLine: Int {
-        get { parser.maxKeysPerLine }
-        set { parser.maxKeysPerLine = newValue }
+        get { Int(parser.maxKeysPerLine) }
+        set { parser.maxKeysPerLine = Int32(newValue) }
     }
 
     /// Bytes read from the source at a time.
