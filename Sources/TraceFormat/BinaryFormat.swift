@@ -361,7 +361,11 @@ struct BinaryDecoderCore {
         var flags: UInt8 = 0
         if n > 0 && !blank { flags |= 1 }
         if n == 0 || !ASCII.isBlank(text[n - 1]) { flags |= 2 }
-        symbolOf.append(symbols.intern(bytes: text))
+        guard let symbol = symbols.internWithinLimits(bytes: text) else {
+            throw recordError(c, "more than \(TraceLimits.maxSymbolBytes) bytes of distinct names, sites and mark text in one trace",
+                              found: text.excerpt())
+        }
+        symbolOf.append(symbol)
         usable.append(flags)
         c.pos += n
     }

@@ -123,11 +123,20 @@ final class FileSource: ByteSource {
 
 /// Decompresses zstd data (one or more frames, skippable frames included)
 /// from another source as it is read.
+///
+/// zstd cannot say which byte is damaged, and leaves its input position
+/// where the failing call started. So the source keeps where the frame being
+/// decoded starts: an error names that frame and the last byte zstd had been
+/// given, and the damage lies between them.
 final class ZstdSource: ByteSource {
     /// The largest window a frame may ask for: 2^25 bytes (32 MiB). zstd's
     /// levels up to 19 use at most 2^23; only `--ultra`/`--long` go beyond,
     /// and a small hostile file must not make the reader allocate gigabytes.
     static let windowLogMax: Int32 = 25
+    /// A frame's magic number and header descriptor, which says how long
+    /// the rest of its header is (`ZSTD_FRAMEHEADERSIZE_PREFIX`, RFC 8878
+    /// 3.1.1).
+    static let headerPrefix: UInt64 = 5
 
     private var input: any ByteSource
     private let context: OpaquePointer
@@ -135,9 +144,12 @@ final class ZstdSource: ByteSource {
     private var inputStart = 0
     private var inputEnd = 0
     private var inputExhausted = false
-    /// Compressed bytes handed to zstd so far: the byte offset errors name.
+    /// Compressed bytes zstd has taken so far.
     private var consumed: UInt64 = 0
-    /// Zero when the last frame ended cleanly; nonzero inside a frame.
+    /// Where the frame being decoded (or the next one) starts in the file.
+    private var frameStart: UInt64 = 0
+    /// zstd's last return: zero when the last frame ended cleanly (or none
+    /// began); nonzero inside a frame.
     private var frameRemainder = 0
     private var closed = false
 
@@ -155,6 +167,7 @@ final class ZstdSource: ByteSource {
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(TraceError) -> Int {
+        var outBuf = ZSTD_outBuffer(dst: buffer.baseAddress, size: buffer.count, pos: 0)
         while true {
             if inputStart == inputEnd && !inputExhausted {
                 let n = try input.read(into: inputBuffer)
@@ -162,40 +175,67 @@ final class ZstdSource: ByteSource {
                 inputEnd = n
                 if n == 0 { inputExhausted = true }
             }
-            if inputStart == inputEnd && inputExhausted {
-                if frameRemainder != 0 {
-                    throw TraceError(file: input.name, location: .byteOffset(consumed),
-                                     message: "truncated zstd frame: the file ends inside a frame at byte \(consumed)",
-                                     found: "end of file")
-                }
-                return 0
-            }
-            var inBuf = ZSTD_inBuffer(src: UnsafeRawPointer(inputBuffer.baseAddress! + inputStart),
-                                      size: inputEnd - inputStart, pos: 0)
-            var outBuf = ZSTD_outBuffer(dst: buffer.baseAddress, size: buffer.count, pos: 0)
+            let available = inputEnd - inputStart
+            if available == 0 && frameRemainder == 0 { return 0 }
+            // All there is, so that zstd checks the checksum of a frame that
+            // fits before any of its text comes out; but of a frame's first
+            // five bytes no more, so that what is no frame at all is found
+            // there, for a file (whose first four bytes come apart, from the
+            // sniffing) as for bytes in memory. At the end of the file,
+            // nothing: zstd flushes what it holds.
+            let intoFrame = consumed - frameStart
+            let given = intoFrame < Self.headerPrefix ? min(available, Int(Self.headerPrefix - intoFrame)) : available
+            var inBuf = ZSTD_inBuffer(src: UnsafeRawPointer(inputBuffer.baseAddress! + inputStart), size: given, pos: 0)
             let ret = ZSTD_decompressStream(context, &outBuf, &inBuf)
-            if ZSTD_isError(ret) != 0 {
-                let reason = String(cString: ZSTD_getErrorName(ret))
-                let offset = consumed + UInt64(inBuf.pos)
-                // The byte zstd stopped at, when it is still in the buffer.
-                let at = inputStart + inBuf.pos
-                var found: String?
-                if at < inputEnd {
-                    let digits = String(inputBuffer.load(fromByteOffset: at, as: UInt8.self), radix: 16)
-                    found = "byte 0x" + (digits.count == 1 ? "0" + digits : digits)
-                }
-                if ZSTD_getErrorCode(ret) == ZSTD_error_frameParameter_windowTooLarge {
-                    throw TraceError(file: input.name, location: .byteOffset(offset),
-                                     message: "zstd frame at byte \(offset) needs a window larger than the \(1 << (Self.windowLogMax - 20)) MiB limit (made with --long or --ultra?); recompress it with zstd -19 or lower",
-                                     found: found)
-                }
-                throw TraceError(file: input.name, location: .byteOffset(offset),
-                                 message: "corrupt zstd data at byte \(offset): \(reason)", found: found)
-            }
+            if ZSTD_isError(ret) != 0 { throw damage(ret, lastGiven: max(consumed + UInt64(given), 1) - 1) }
             inputStart += inBuf.pos
             consumed += UInt64(inBuf.pos)
             frameRemainder = ret
+            if ret == 0 { frameStart = consumed }
+            // Returned at once: damage zstd meets next is then met by the
+            // next read, after the caller has used what came out before it.
             if outBuf.pos > 0 { return outBuf.pos }
+            if available == 0 && ret != 0 {
+                throw TraceError(file: input.name, location: .byteOffset(consumed),
+                                 message: "truncated zstd frame: the file ends inside a frame at byte \(consumed)",
+                                 found: "end of file")
+            }
+        }
+    }
+
+    /// The error for a failed `ZSTD_decompressStream` that had been given
+    /// the file's bytes up to `lastGiven`.
+    private func damage(_ code: Int, lastGiven: UInt64) -> TraceError {
+        let error = ZSTD_getErrorCode(code)
+        let found = Self.errorName(error)
+        if error == ZSTD_error_frameParameter_windowTooLarge {
+            return TraceError(file: input.name, location: .byteOffset(frameStart),
+                              message: "zstd frame at byte \(frameStart) needs a window larger than the \(1 << (Self.windowLogMax - 20)) MiB limit (made with --long or --ultra?); recompress it with zstd -19 or lower",
+                              found: found)
+        }
+        return TraceError(file: input.name, location: .byteOffset(lastGiven),
+                          message: "corrupt zstd frame at byte \(frameStart) (error found by byte \(lastGiven)): \(String(cString: ZSTD_getErrorName(code)))",
+                          found: found)
+    }
+
+    /// The name zstd_errors.h gives an error that decompression can meet.
+    static func errorName(_ error: ZSTD_ErrorCode) -> String {
+        switch error {
+        case ZSTD_error_prefix_unknown: "ZSTD_error_prefix_unknown"
+        case ZSTD_error_version_unsupported: "ZSTD_error_version_unsupported"
+        case ZSTD_error_frameParameter_unsupported: "ZSTD_error_frameParameter_unsupported"
+        case ZSTD_error_frameParameter_windowTooLarge: "ZSTD_error_frameParameter_windowTooLarge"
+        case ZSTD_error_corruption_detected: "ZSTD_error_corruption_detected"
+        case ZSTD_error_checksum_wrong: "ZSTD_error_checksum_wrong"
+        case ZSTD_error_literals_headerWrong: "ZSTD_error_literals_headerWrong"
+        case ZSTD_error_dictionary_corrupted: "ZSTD_error_dictionary_corrupted"
+        case ZSTD_error_dictionary_wrong: "ZSTD_error_dictionary_wrong"
+        case ZSTD_error_tableLog_tooLarge: "ZSTD_error_tableLog_tooLarge"
+        case ZSTD_error_maxSymbolValue_tooLarge: "ZSTD_error_maxSymbolValue_tooLarge"
+        case ZSTD_error_memory_allocation: "ZSTD_error_memory_allocation"
+        case ZSTD_error_dstSize_tooSmall: "ZSTD_error_dstSize_tooSmall"
+        case ZSTD_error_srcSize_wrong: "ZSTD_error_srcSize_wrong"
+        default: "zstd error \(error.rawValue)"
         }
     }
 

@@ -38,11 +38,11 @@ extension LineParser {
             event.cpu = UInt32(cpu)
         }
         if cursor.skip(" unit=", CanonicalCursor.unitWord, 6) {
-            guard let name = cursor.name(), symbols.count < TraceLimits.maxSymbols else { return nil }
+            guard let name = cursor.name(), symbols.hasRoom(forNew: name.count) else { return nil }
             event.unit = symbols.intern(bytes: UnsafeBufferPointer(rebasing: line[name]))
         }
         if cursor.skip(" at=", CanonicalCursor.atWord, 4) {
-            guard let name = cursor.name(), symbols.count < TraceLimits.maxSymbols else { return nil }
+            guard let name = cursor.name(), symbols.hasRoom(forNew: name.count) else { return nil }
             event.site = symbols.intern(bytes: UnsafeBufferPointer(rebasing: line[name]))
         }
         guard cursor.at == line.count else { return nil }

@@ -65,15 +65,65 @@ enum KernelTracePrefix {
         return nanoseconds + fraction
     }
 
-    /// True for a line of kernel trace output that carries no hitless event:
-    /// another tracer's event (`TASK-PID [CPU] ... TIME: ...`) or one of
-    /// trace-cmd's header lines (`version = 6`, `cpus=4`, `CPU 2 is empty`).
-    static func isForeignLine(_ line: UnsafeBufferPointer<UInt8>, start: Int, firstToken: UnsafeBufferPointer<UInt8>) -> Bool {
+    /// True for a line shaped like another tracer's event in kernel trace
+    /// output: `TASK-PID [CPU] ... TIME: ...`.
+    static func looksLikeEvent(_ line: UnsafeBufferPointer<UInt8>, start: Int) -> Bool {
         let rest = UnsafeBufferPointer(rebasing: line[start...])
-        if cpu(rest) != nil && time(rest) != nil { return true }
-        if firstToken.equals("version") || firstToken.equals("CPU") || firstToken.firstRange(of: "cpus=") == 0 {
-            return true
-        }
-        return false
+        return cpu(rest) != nil && time(rest) != nil
+    }
+
+    /// True for a line, from `start` to its end, that the tools print
+    /// before or between events and that is none (N is a decimal number):
+    ///
+    ///     version = N                 trace-cmd report (trace-input.c)
+    ///     cpus=N                      trace-cmd report (trace-read.c)
+    ///     CPU N is empty              trace-cmd report (trace-input.c)
+    ///     CPU:N [LOST N EVENTS]       the tracefs trace file (print_trace_line)
+    ///     CPU:N [N EVENTS DROPPED]    trace-cmd report (trace_show_data)
+    ///     CPU:N [EVENTS DROPPED]      trace-cmd report, count unknown
+    ///     CPU:N [SUBBUFFER START]     trace-cmd report --boundary
+    ///
+    /// Only these exact shapes, so that they may be skipped anywhere, even
+    /// in a plain trace, without a typo passing for one.
+    static func isToolLine(_ line: UnsafeBufferPointer<UInt8>, start: Int) -> Bool {
+        var shape = ShapeCursor(line, at: start)
+        if shape.text("version = ") { return shape.number() && shape.atEnd }
+        if shape.text("cpus=") { return shape.number() && shape.atEnd }
+        if shape.text("CPU ") { return shape.number() && shape.text(" is empty") && shape.atEnd }
+        guard shape.text("CPU:"), shape.number(), shape.text(" [") else { return false }
+        if shape.text("LOST ") { return shape.number() && shape.text(" EVENTS]") && shape.atEnd }
+        if shape.text("EVENTS DROPPED]") || shape.text("SUBBUFFER START]") { return shape.atEnd }
+        return shape.number() && shape.text(" EVENTS DROPPED]") && shape.atEnd
+    }
+}
+
+/// Steps through a line for ``KernelTracePrefix/isToolLine(_:start:)``.
+private struct ShapeCursor {
+    let line: UnsafeBufferPointer<UInt8>
+    var at: Int
+
+    init(_ line: UnsafeBufferPointer<UInt8>, at: Int) {
+        self.line = line
+        self.at = at
+    }
+
+    var atEnd: Bool { at == line.count }
+
+    /// Steps over `literal` when the line continues with it.
+    mutating func text(_ literal: StaticString) -> Bool {
+        let n = literal.utf8CodeUnitCount
+        guard line.count - at >= n,
+              UnsafeBufferPointer(rebasing: line[at..<at + n]).equals(literal) else { return false }
+        at += n
+        return true
+    }
+
+    /// Steps over 1 to 20 decimal digits (any 64-bit count).
+    mutating func number() -> Bool {
+        var end = at
+        while end < line.count && ASCII.isDigit(line[end]) && end - at < 20 { end += 1 }
+        guard end > at, end == line.count || !ASCII.isDigit(line[end]) else { return false }
+        at = end
+        return true
     }
 }

@@ -17,4 +17,11 @@ public enum TraceLimits {
     public static let maxUnits = 1024
     /// Most distinct strings (unit names, sites, mark text) one trace may hold.
     public static let maxSymbols = 1 << 20
+    /// Most bytes, all together, of those distinct strings: 8 MiB. A
+    /// kernel's trace names a few thousand `at=` sites of some 40 bytes
+    /// (`%pS`: `intel_pasid_setup_first_level+0x1a3/0x3e0`), a few dozen
+    /// units and tables and a few marks, well under 1 MiB; without a bound,
+    /// a valid trace of distinct 16 KB `mark` lines would grow the table by
+    /// each line's length.
+    public static let maxSymbolBytes = 8 << 20
 }

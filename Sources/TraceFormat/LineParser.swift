@@ -29,6 +29,10 @@ struct LineParser {
     var canonicalFastPath = true
     /// Set once a line shows the file is kernel trace output.
     private(set) var kernelTraceOutput = false
+    /// ``TraceLimits/maxKeysPerLine``, lowered only by tests: no kind takes
+    /// that many keys, so only a lower bound can show the error. 32 bits,
+    /// beside the flags: the parser's size is copied for every line.
+    var maxKeysPerLine = Int32(TraceLimits.maxKeysPerLine)
 
     // Where each key's token and value sit in the current line, reused for
     // every line so parsing allocates nothing. Plain memory rather than
@@ -76,12 +80,12 @@ struct LineParser {
                let event = try parseCanonicalStore(line, kindEnd: tokenEnd, number: number) {
                 return .event(event)
             }
-            try checkUTF8(line, from: start, number: number)
+            try Self.checkUTF8(line, from: start, number: number, file: fileName)
             return .event(try parseEvent(kind, line, kindStart: start, kindEnd: tokenEnd, number: number,
                                          prefixCPU: nil, prefixTime: nil))
         }
         if first.equals("hitless-trace") {
-            try checkUTF8(line, from: start, number: number)
+            try Self.checkUTF8(line, from: start, number: number, file: fileName)
             try parseHeader(line, after: tokenEnd, number: number, column: start + 1)
             return .nothing
         }
@@ -89,7 +93,7 @@ struct LineParser {
             kernelTraceOutput = true
             // Only the event text must be UTF-8: the prefix is the kernel's
             // (a task name may hold any bytes) and only its CPU and time are read.
-            try checkUTF8(line, from: marker, number: number)
+            try Self.checkUTF8(line, from: marker, number: number, file: fileName)
             let prefix = UnsafeBufferPointer(rebasing: line[..<marker])
             let (cpu, time) = KernelTracePrefix.parse(prefix)
             var bodyStart = marker + 9
@@ -105,7 +109,7 @@ struct LineParser {
         }
         if let marker = line.firstRange(of: "qi_submit: ") {
             kernelTraceOutput = true
-            try checkUTF8(line, from: marker, number: number)
+            try Self.checkUTF8(line, from: marker, number: number, file: fileName)
             let prefix = UnsafeBufferPointer(rebasing: line[..<marker])
             let (cpu, time) = KernelTracePrefix.parse(prefix)
             let decoded = try QISubmit.parse(line, from: marker + 11, number: number, parser: &self)
@@ -116,21 +120,29 @@ struct LineParser {
             return decoded.payload == .wait ? .event(event) : .eventAndWait(event)
         }
         // TRACE-FORMAT.md: in kernel trace output, every line without
-        // `hitless: ` belongs to another tracer (or is trace-cmd's own, such
-        // as `CPU:2 [LOST 12 EVENTS]`) and is skipped, not an error. Before
-        // the first such line, only lines shaped like kernel trace output
-        // count as foreign, so that a typo in a plain trace is still an error.
-        if kernelTraceOutput || KernelTracePrefix.isForeignLine(line, start: start, firstToken: first) {
+        // `hitless: ` belongs to another tracer (or is the tool's own) and
+        // is skipped, not an error. Before the first line that shows the file
+        // is kernel output, only lines shaped like another tracer's event make
+        // it so, and the tools' own lines (`cpus=4`, `CPU:2 [LOST 12 EVENTS]`)
+        // are skipped without making it so: a typo in a plain trace, before
+        // or after them, is still an error.
+        if kernelTraceOutput { return .foreign }
+        if KernelTracePrefix.isToolLine(line, start: start) { return .foreign }
+        if KernelTracePrefix.looksLikeEvent(line, start: start) {
             kernelTraceOutput = true
             return .foreign
         }
-        try checkUTF8(line, from: start, number: number)
+        try Self.checkUTF8(line, from: start, number: number, file: fileName)
         throw error(number, start, "unknown event kind", found: first.text)
     }
 
-    private func checkUTF8(_ line: UnsafeBufferPointer<UInt8>, from: Int, number: UInt64) throws(TraceError) {
+    /// Static, given the file name: as a method it had the whole parser
+    /// copied (past 128 bytes, with memcpy) for each line it checks.
+    private static func checkUTF8(_ line: UnsafeBufferPointer<UInt8>, from: Int, number: UInt64,
+                                  file: String) throws(TraceError) {
         if let bad = UnsafeBufferPointer(rebasing: line[from...]).firstInvalidUTF8() {
-            throw error(number, from + bad, "invalid UTF-8", found: hexByte(line[from + bad]))
+            throw TraceError(file: file, location: .line(number, column: from + bad + 1), message: "invalid UTF-8",
+                             found: hexByte(line[from + bad]))
         }
     }
 
@@ -164,6 +176,7 @@ struct LineParser {
                                      number: UInt64, prefixCPU: UInt32?, prefixTime: UInt64?) throws(TraceError) -> TraceEvent {
         seen = 0
         var keys = 0
+        let maxKeys = Int(maxKeysPerLine)
         var i = kindEnd
         let allowed = Self.allowedKeys[Int(kind.rawValue)]
         while true {
@@ -187,8 +200,9 @@ struct LineParser {
                 throw error(number, tokenStart, "unknown key `\(keyBytes.text)`", found: token)
             }
             keys += 1
-            if keys > TraceLimits.maxKeysPerLine {
-                throw error(number, tokenStart, "more than \(TraceLimits.maxKeysPerLine) keys on one line")
+            if keys > maxKeys {
+                let token = UnsafeBufferPointer(rebasing: line[tokenStart..<line.endOfToken(from: i)])
+                throw error(number, tokenStart, "more than \(maxKeys) keys on one line", found: token.excerpt())
             }
             if seen & key.bit != 0 {
                 i = line.endOfToken(from: i)
@@ -492,9 +506,6 @@ struct LineParser {
     }
 
     private mutating func symbol(_ key: EventKey, _ line: UnsafeBufferPointer<UInt8>, _ n: UInt64) throws(TraceError) -> Symbol {
-        if symbols.count >= TraceLimits.maxSymbols {
-            throw valueError(key, line, n, "more than \(TraceLimits.maxSymbols) distinct names and sites in one trace")
-        }
         let bytes = value(key, line)
         // A control character could not be written back as it was read (a
         // trailing CR is a line end): names are printable text.
@@ -502,7 +513,17 @@ struct LineParser {
             throw error(n, valueStart[key.rawValue] + bad, "control character in `\(key.name)=`",
                         found: "byte 0x" + String(bytes[bad], radix: 16))
         }
-        return symbols.intern(bytes: bytes)
+        guard let symbol = symbols.internWithinLimits(bytes: bytes) else {
+            throw error(n, valueStart[key.rawValue], symbolLimitMessage, found: "\(key.name)=" + bytes.excerpt())
+        }
+        return symbol
+    }
+
+    /// Why ``SymbolTable/internWithinLimits(bytes:)`` refused a new string.
+    var symbolLimitMessage: String {
+        symbols.count >= TraceLimits.maxSymbols
+            ? "more than \(TraceLimits.maxSymbols) distinct names and sites in one trace"
+            : "more than \(TraceLimits.maxSymbolBytes) bytes of distinct names, sites and mark text in one trace"
     }
 
     // MARK: - Errors
@@ -517,7 +538,7 @@ struct LineParser {
         TraceError(file: fileName, location: .line(line, column: offset + 1), message: message, found: found)
     }
 
-    private func hexByte(_ b: UInt8) -> String {
+    private static func hexByte(_ b: UInt8) -> String {
         let digits = String(b, radix: 16)
         return "byte 0x" + (digits.count == 1 ? "0" + digits : digits)
     }

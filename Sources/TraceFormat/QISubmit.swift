@@ -154,7 +154,9 @@ public enum QISubmit {
             throw parser.error(number, tokens[1].0 + bad, "control character in the unit name of a qi_submit line",
                                found: "byte 0x" + String(unitName[bad], radix: 16))
         }
-        let unit = parser.symbols.intern(bytes: unitName)
+        guard let unit = parser.symbols.internWithinLimits(bytes: unitName) else {
+            throw parser.error(number, tokens[1].0, parser.symbolLimitMessage, found: unitName.excerpt())
+        }
         switch decoded {
         case .inval(let inv): return (.inval(inv), unit)
         case .wait: return (.wait, unit)

@@ -123,6 +123,32 @@ extension UnsafeBufferPointer<UInt8> {
     /// The bytes as a `String`, for messages.
     var text: String { String(decoding: self, as: UTF8.self) }
 
+    /// At most `limit` bytes of the text, for an error's `found:` when the
+    /// whole of it could be a 16 KB line: cut before a character that does
+    /// not fit and then marked `...`, with bytes that are not UTF-8 written
+    /// `\xNN` (the text need not have been checked yet).
+    func excerpt(limit: Int = 32) -> String {
+        var n = count
+        if n > limit {
+            n = limit
+            // Back to the start of the character that straddles the cut:
+            // at most three continuation bytes.
+            var back = n
+            while back > n - 3 && back > 0 && self[back] & 0xc0 == 0x80 { back -= 1 }
+            if self[back] & 0xc0 != 0x80 { n = back }
+        }
+        var out = ""
+        var rest = UnsafeBufferPointer(rebasing: self[0..<n])
+        while let bad = rest.firstInvalidUTF8() {
+            out += UnsafeBufferPointer(rebasing: rest[..<bad]).text
+            let digits = String(rest[bad], radix: 16)
+            out += "\\x" + (digits.count == 1 ? "0" + digits : digits)
+            rest = UnsafeBufferPointer(rebasing: rest[(bad + 1)...])
+        }
+        out += rest.text
+        return n < count ? out + "..." : out
+    }
+
     /// Offset of the first byte that is not valid UTF-8, or nil when all is.
     func firstInvalidUTF8() -> Int? {
         var i = 0

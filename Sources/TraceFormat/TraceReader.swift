@@ -66,6 +66,13 @@ public final class TraceReader {
         set { parser.canonicalFastPath = newValue }
     }
 
+    /// The most keys a line may have (tests lower it: no kind of version 1
+    /// takes as many keys as ``TraceLimits/maxKeysPerLine``).
+    var maxKeysPerLine: Int {
+        get { Int(parser.maxKeysPerLine) }
+        set { parser.maxKeysPerLine = Int32(newValue) }
+    }
+
     /// Bytes read from the source at a time.
     static let chunkSize = 1 << 18
 
@@ -179,10 +186,10 @@ public final class TraceReader {
                 var lineEnd = newline
                 if lineEnd > lineStart && bytes[lineEnd - 1] == ASCII.cr { lineEnd -= 1 }
                 start = newline + 1
-                try checkLength(lineEnd - lineStart)
+                try checkLength(bytes + lineStart, lineEnd - lineStart)
                 return (lineStart, lineEnd)
             }
-            try checkLength(end - start - (end > start && bytes[end - 1] == ASCII.cr ? 1 : 0))
+            try checkLength(bytes + start, end - start - (end > start && bytes[end - 1] == ASCII.cr ? 1 : 0))
             if atEnd {
                 guard start < end else { return nil }
                 let lineStart = start
@@ -230,10 +237,13 @@ public final class TraceReader {
         }
     }
 
-    private func checkLength(_ length: Int) throws(TraceError) {
+    /// Stops at a line longer than the limit; `found:` is how the line
+    /// starts, which says which line it is better than its 16385th byte.
+    private func checkLength(_ line: UnsafePointer<UInt8>, _ length: Int) throws(TraceError) {
         if length > TraceLimits.maxLineLength {
             throw TraceError(file: fileName, location: .line(lineCount + 1, column: TraceLimits.maxLineLength + 1),
-                             message: "line longer than \(TraceLimits.maxLineLength) bytes")
+                             message: "line longer than \(TraceLimits.maxLineLength) bytes",
+                             found: UnsafeBufferPointer(start: line, count: length).excerpt())
         }
     }
 }

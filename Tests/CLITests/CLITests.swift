@@ -73,7 +73,7 @@ struct CLITests {
         try ("wait\nmark text=" + String(repeating: "x", count: 20_000) + "\n").write(toFile: path, atomically: false, encoding: .utf8)
         let run = try hitless(["stats", path])
         #expect(run.status == 2)
-        #expect(run.stderr == "\(path):2:16385: error: line longer than 16384 bytes\n")
+        #expect(run.stderr == "\(path):2:16385: error: line longer than 16384 bytes (found: mark text=xxxxxxxxxxxxxxxxxxxxxx...)\n")
     }
 
     @Test func aTruncatedZstdFileNamesTheByteOffset() throws {
@@ -86,25 +86,44 @@ struct CLITests {
         try bytes.prefix(bytes.count - 5).write(to: URL(fileURLWithPath: cut))
         let run = try hitless(["stats", cut])
         #expect(run.status == 2)
-        #expect(run.stderr.hasPrefix("\(cut):"))
-        #expect(run.stderr.hasSuffix(": error: truncated zstd frame: the file ends inside a frame at byte \(bytes.count - 5) (found: end of file)\n"))
+        // The one block lacks its last byte: none of its text came out.
+        #expect(run.stderr == "\(cut):1:1: error: truncated zstd frame: the file ends inside a frame at byte \(bytes.count - 5) (found: end of file)\n")
     }
 
-    @Test func aCorruptZstdFileNamesTheByteOffset() throws {
+    @Test func aZstdFileWithAWrongChecksumNamesTheFrameAndTheLastByte() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("corrupt.zst").path
         #expect(try hitless(["convert", "Samples/every-kind.trace", path]).status == 0)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        // Damage the last block's data: it decodes to something else, and
-        // the frame's checksum (or the block decoder) catches it.
-        let at = bytes.count - 12
-        bytes[at] ^= 0xff
+        bytes[bytes.count - 1] ^= 0xff  // the content checksum's last byte
         try bytes.write(to: URL(fileURLWithPath: path))
         let run = try hitless(["stats", path])
         #expect(run.status == 2)
-        #expect(run.stderr.hasPrefix("\(path):"))
-        #expect(run.stderr.contains(": error: corrupt zstd data at byte "), "\(run.stderr)")
+        #expect(run.stderr == "\(path):1:1: error: corrupt zstd frame at byte 0 (error found by byte \(bytes.count - 1)): Restored data doesn't match checksum (found: ZSTD_error_checksum_wrong)\n")
+    }
+
+    @Test func damageInTheSecondFrameOfAZstdFileNamesWhereThatFrameStarts() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let first = dir.appendingPathComponent("first.zst").path
+        let second = dir.appendingPathComponent("second.zst").path
+        try "hitless-trace 1\nwait\nwait\n".write(toFile: dir.appendingPathComponent("first.trace").path, atomically: false, encoding: .utf8)
+        #expect(try hitless(["convert", dir.appendingPathComponent("first.trace").path, first]).status == 0)
+        #expect(try hitless(["convert", "Samples/every-kind.trace", second]).status == 0)
+        let head = try Data(contentsOf: URL(fileURLWithPath: first))
+        var tail = try Data(contentsOf: URL(fileURLWithPath: second))
+        // Damage the middle of the second frame's one block: its checksum,
+        // if not its decoder, catches it.
+        tail[tail.count / 2] ^= 0x5a
+        let path = dir.appendingPathComponent("two.zst").path
+        try (head + tail).write(to: URL(fileURLWithPath: path))
+        let run = try hitless(["stats", path])
+        #expect(run.status == 2)
+        let end = head.count + tail.count - 1
+        let place = "\(path):4:1: error: corrupt zstd frame at byte \(head.count) (error found by byte \(end)): "
+        #expect(run.stderr == place + "Restored data doesn't match checksum (found: ZSTD_error_checksum_wrong)\n"
+            || run.stderr == place + "Data corruption detected (found: ZSTD_error_corruption_detected)\n", "\(run.stderr)")
     }
 
     @Test func aMissingFileIsAnError() throws {

@@ -91,6 +91,9 @@ put("zstd-bomb-long-line.trace.zst", zstd(b"mark text=" + b"c" * (1 << 22) + b"\
 put("zstd-bomb-many-lines.trace.zst", zstd(b"wait\n" * (1 << 20)))
 put("zstd-two-frames.trace.zst", zstd(b"hitless-trace 1\nwait\n") + zstd(b"fence kind=mb\n"))
 put("zstd-bad-checksum.trace.zst", (lambda f: f[:-1] + bytes([f[-1] ^ 0xff]))(zstd(b"wait\nwait\n", "--check")))
+# The damage is in the second frame: the error names where that frame starts.
+put("zstd-second-frame-bad-checksum.trace.zst", zstd(b"hitless-trace 1\nwait\n")
+    + (lambda f: f[:-1] + bytes([f[-1] ^ 0xff]))(zstd(b"fence kind=mb\n", "--check")))
 
 # --- adversarial tables ---------------------------------------------------------
 # Legacy mode: root entry 0 points at the root table itself.

@@ -1,6 +1,26 @@
 import Testing
 @testable import TraceFormat
 
+/// The lines trace-cmd report and the tracefs `trace` file print that are
+/// no event (trace-cmd's trace-read.c and trace-input.c; the kernel's
+/// print_trace_line).
+let toolLines = [
+    "version = 6",
+    "cpus=2",
+    "CPU 3 is empty",
+    "CPU:2 [LOST 12 EVENTS]",
+    "CPU:2 [12 EVENTS DROPPED]",
+    "CPU:2 [EVENTS DROPPED]",
+    "CPU:0 [SUBBUFFER START]",
+]
+
+/// Lines that start like one of `toolLines` but are not one.
+let nearToolLines = [
+    "version 6", "version = six", "cpus=", "cpus=2 more", "cpus=4x", "CPU 3 is full",
+    "CPU:2 [LOST EVENTS]", "CPU:2 [LOST 12 EVENTS", "CPU:x [LOST 12 EVENTS]", "CPU:2 [12 EVENTS]",
+    "CPU:2 [EVENTS DROPPED] again", "CPU:2 [SUBBUFFER START] [5:0x1000]",
+]
+
 /// Lines written the way the kernel's tracefs `trace` file and `trace-cmd
 /// report` print a `trace_printk("hitless: ...")`.
 @Suite("Reading events embedded in kernel trace output")
@@ -76,6 +96,60 @@ struct KernelTraceTests {
         let events = try reader.readAll()
         #expect(events.count == 2)
         #expect(reader.foreignLines == 4)
+    }
+
+    @Test(arguments: toolLines)
+    func aToolLineIsForeignAsTheFirstLine(_ tool: String) throws {
+        let reader = try TraceReader(text: tool + "\n  insmod-1234 [002] ..... 512.000101: bputs: hitless: wait\n")
+        let events = try reader.readAll()
+        #expect(events.map(\.kind) == [.wait])
+        #expect(events.first?.cpu == 2)
+        #expect(reader.foreignLines == 1)
+        #expect(reader.lines == 2)
+    }
+
+    @Test(arguments: toolLines)
+    func aToolLineIsForeignBetweenKernelEvents(_ tool: String) throws {
+        let reader = try TraceReader(text: "  a-1 [000] 1.0: f: hitless: wait\n" + tool + "\n  a-1 [000] 1.1: f: hitless: wait\n")
+        #expect(try reader.readAll().count == 2)
+        #expect(reader.foreignLines == 1)
+    }
+
+    @Test(arguments: toolLines)
+    func aToolLineIsForeignInAPlainTraceToo(_ tool: String) throws {
+        let reader = try TraceReader(text: "hitless-trace 1\nwait\n  " + tool + "\nwait\n")
+        #expect(try reader.readAll().count == 2)
+        #expect(reader.foreignLines == 1)
+    }
+
+    @Test(arguments: toolLines)
+    func aToolLineDoesNotMakeAPlainTraceAcceptATypo(_ tool: String) throws {
+        let error = try #require(readError(tool + "\nwait\nwiat\n"))
+        #expect(error.location == .line(3, column: 1))
+        #expect(error.message == "unknown event kind")
+        #expect(error.found == "wiat")
+    }
+
+    @Test(arguments: nearToolLines)
+    func aLineThatOnlyStartsLikeAToolLineIsAnError(_ line: String) throws {
+        let error = try #require(readError(line + "\n  a-1 [000] 1.0: f: hitless: wait\n"))
+        #expect(error.location == .line(1, column: 1))
+        #expect(error.message == "unknown event kind")
+        #expect(error.found == String(line.prefix { $0 != " " }))
+    }
+
+    @Test func statsCountToolLinesAsForeign() throws {
+        let stats = try TraceStatistics(reading: TraceReader(text: """
+            cpus=2
+            CPU 1 is empty
+              insmod-1234 [000] ..... 512.000101: bputs: hitless: wait
+            CPU:0 [LOST 3 EVENTS]
+              insmod-1234 [000] ..... 512.000201: bputs: hitless: wait
+
+            """))
+        #expect(stats.events == 2)
+        #expect(stats.lines == 5)
+        #expect(stats.foreignLines == 3)
     }
 
     @Test func inKernelTraceOutputAnyLineWithoutTheMarkerIsForeign() throws {

@@ -236,6 +236,57 @@ struct MalformedInputTests {
         #expect(error.message == "line longer than 16384 bytes")
     }
 
+    @Test func aLineTooLongShowsHowItStarts() throws {
+        let text = "wait\n" + "mark text=" + String(repeating: "y", count: TraceLimits.maxLineLength) + "\n"
+        let error = try #require(readError(text))
+        #expect(error.found == "mark text=" + String(repeating: "y", count: 22) + "...")
+        #expect(error.description == "t.trace:2:16385: error: line longer than 16384 bytes (found: mark text=yyyyyyyyyyyyyyyyyyyyyy...)")
+    }
+
+    @Test func aLineTooLongIsCutBeforeACharacterThatDoesNotFit() throws {
+        // 11 bytes, then two-byte characters: the 11th would straddle byte 32.
+        let text = "mark text=a" + String(repeating: "é", count: TraceLimits.maxLineLength) + "\n"
+        let error = try #require(readError(text))
+        #expect(error.found == "mark text=a" + String(repeating: "é", count: 10) + "...")
+    }
+
+    @Test func aLineTooLongShowsBytesThatAreNotUTF8AsEscapes() throws {
+        let bytes = Array("mark text=".utf8) + [0xff, 0xc3] + Array(repeating: 0x7a, count: TraceLimits.maxLineLength)
+        let error = try #require(readError(bytes: bytes + [0x0a]))
+        #expect(error.found == "mark text=\\xff\\xc3" + String(repeating: "z", count: 20) + "...")
+    }
+
+    @Test func theFoundTextOfALongLineIsAtMost32BytesAndThreeDots() throws {
+        let error = try #require(readError(String(repeating: "é", count: 9000) + "\n"))
+        #expect(error.found == String(repeating: "é", count: 16) + "...")
+        #expect(error.found?.utf8.count == 35)
+    }
+
+    @Test func aKeyPastTheBoundStopsAtThatKey() throws {
+        // No kind takes 33 keys: the bound is lowered to show its error.
+        let reader = try TraceReader(text: "flush addr=0x0 size=64 kind=clwb\n", name: "t.trace")
+        reader.maxKeysPerLine = 2
+        do {
+            _ = try reader.readAll()
+            Issue.record("read without an error")
+        } catch {
+            #expect(error.description == "t.trace:1:24: error: more than 2 keys on one line (found: kind=clwb)")
+        }
+    }
+
+    @Test func aKeyPastTheBoundShowsAtMost32BytesOfIt() throws {
+        let reader = try TraceReader(text: "wait t=1 at=" + String(repeating: "s", count: 100) + "\n", name: "t.trace")
+        reader.maxKeysPerLine = 1
+        do {
+            _ = try reader.readAll()
+            Issue.record("read without an error")
+        } catch {
+            #expect(error.location == .line(1, column: 10))
+            #expect(error.message == "more than 1 keys on one line")
+            #expect(error.found == "at=" + String(repeating: "s", count: 29) + "...")
+        }
+    }
+
     @Test func aLongLineWithoutALineEndAtTheEndOfTheFileIsAlsoTooLong() throws {
         let error = try #require(readError(String(repeating: "z", count: 100_000)))
         #expect(error.line == 1)

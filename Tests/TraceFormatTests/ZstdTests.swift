@@ -84,33 +84,98 @@ struct ZstdTests {
         #expect(error.column == 1)
     }
 
-    @Test func aCorruptFrameHeaderIsAnErrorWithTheByteOffset() throws {
+    @Test func aCorruptFrameHeaderNamesTheFrame() throws {
         var frame = try zstdFrame(Self.text)
         frame[4] |= 0x08  // frame header descriptor: the reserved bit
         let error = try #require(readError(bytes: frame))
-        // zstd rejects the frame before consuming any of it: the offset is
-        // that of the damaged frame.
-        #expect(error.message == "corrupt zstd data at byte 0: Unsupported frame parameter")
-        #expect(error.line == 1)
-        #expect(error.column == 1)
+        // zstd checks the bit once it has the whole header, in the call that
+        // is given the rest of the frame.
+        #expect(error.message == "corrupt zstd frame at byte 0 (error found by byte \(frame.count - 1)): Unsupported frame parameter")
+        #expect(error.found == "ZSTD_error_frameParameter_unsupported")
+        #expect(error.location == .line(1, column: 1))
     }
 
-    @Test func corruptBlockDataIsAnErrorWithTheByteOffset() throws {
+    @Test func aWrongChecksumNamesTheFrameAndTheLastByte() throws {
+        var frame = try zstdFrame(Self.text)
+        frame[frame.count - 1] ^= 0xff
+        let error = try #require(readError(bytes: frame))
+        #expect(error.message == "corrupt zstd frame at byte 0 (error found by byte \(frame.count - 1)): Restored data doesn't match checksum")
+        #expect(error.found == "ZSTD_error_checksum_wrong")
+        // The frame is one block, checked before any of its text comes out.
+        #expect(error.location == .line(1, column: 1))
+    }
+
+    @Test func damageInTheSecondFrameNamesTheSecondFramesStart() throws {
+        let first = try zstdFrame("wait\nwait\n")
+        var second = try zstdFrame("mark text=second\n")
+        second[second.count - 1] ^= 0xff
+        let bytes = first + second
+        let error = try #require(readError(bytes: bytes))
+        #expect(error.message == "corrupt zstd frame at byte \(first.count) (error found by byte \(bytes.count - 1)): Restored data doesn't match checksum")
+        #expect(error.found == "ZSTD_error_checksum_wrong")
+        #expect(error.location == .line(3, column: 1), "two whole lines came out of the first frame")
+    }
+
+    @Test func damageInTheSecondFramesBlockNamesTheSecondFramesStart() throws {
+        let first = try zstdFrame("wait\nwait\n")
+        var second = try zstdFrame(String(repeating: "mark text=second\n", count: 50))
+        let damaged = first.count + second.count / 2
+        second[second.count / 2] ^= 0x5a
+        let bytes = first + second
+        let error = try #require(readError(bytes: bytes))
+        let prefix = "corrupt zstd frame at byte \(first.count) (error found by byte "
+        #expect(error.message.hasPrefix(prefix), "\(error)")
+        let by = error.message.dropFirst(prefix.count).prefix { $0 != ")" }
+        #expect(UInt64(by).map { $0 >= damaged && $0 < bytes.count } == true, "\(error)")
+    }
+
+    @Test func aFileGivesTheSameOffsetsAsTheSameBytesInMemory() throws {
+        // A file is sniffed by reading its first 4 bytes apart: zstd takes
+        // them in a call of their own.
+        let first = try zstdFrame("wait\nwait\n")
+        var second = try zstdFrame("mark text=second\n")
+        second[second.count - 1] ^= 0xff
+        let bytes = first + second
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("two.zst").path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        do {
+            _ = try TraceReader(path: path).readAll()
+            Issue.record("read without an error")
+        } catch {
+            let inMemory = try #require(readError(bytes: bytes))
+            #expect(error.message == inMemory.message)
+            #expect(error.location == inMemory.location)
+            #expect(error.found == inMemory.found)
+        }
+    }
+
+    @Test func corruptBlockDataIsFoundBetweenTheFrameStartAndTheLastByteGiven() throws {
         var text = ""
         for i in 0..<2000 { text += "store addr=\(hex(i * 8)) size=8 value=\(hex(i &* 2654435761)) t=\(i)\n" }
         var frame = try zstdFrame(text)
         // Damage the middle of the compressed data; the checksum or the
         // entropy decoder must catch it, never silently.
-        for k in stride(from: frame.count / 2, to: frame.count / 2 + 16, by: 1) { frame[k] ^= 0x5a }
+        let damaged = frame.count / 2
+        for k in stride(from: damaged, to: damaged + 16, by: 1) { frame[k] ^= 0x5a }
         let error = try #require(readError(bytes: frame))
-        #expect(error.message.hasPrefix("corrupt zstd data at byte "), "\(error)")
+        let prefix = "corrupt zstd frame at byte 0 (error found by byte "
+        #expect(error.message.hasPrefix(prefix), "\(error)")
+        let by = error.message.dropFirst(prefix.count).prefix { $0 != ")" }
+        #expect(UInt64(by).map { $0 >= damaged && $0 < frame.count } == true, "\(error)")
+        #expect(error.found == "ZSTD_error_corruption_detected" || error.found == "ZSTD_error_checksum_wrong")
     }
 
-    @Test func garbageAfterAFrameIsCorruptData() throws {
-        let bytes = try zstdFrame("wait\n") + Array("trailing text\n".utf8)
+    @Test func garbageAfterAFrameIsACorruptFrameWhereTheGarbageStarts() throws {
+        let frame = try zstdFrame("wait\n")
+        let bytes = frame + Array("trailing text\n".utf8)
         let error = try #require(readError(bytes: bytes))
-        #expect(error.message.hasPrefix("corrupt zstd data at byte \(bytes.count - 14): "))
-        #expect(error.line == 2)
+        // zstd is given a frame's first five bytes on their own, and knows
+        // from the first four that this is no frame.
+        #expect(error.message == "corrupt zstd frame at byte \(frame.count) (error found by byte \(frame.count + 4)): Unknown frame descriptor")
+        #expect(error.found == "ZSTD_error_prefix_unknown")
+        #expect(error.location == .line(2, column: 1))
     }
 
     @Test func aFrameAskingForAHugeWindowIsRefused() throws {
@@ -119,5 +184,13 @@ struct ZstdTests {
         let bytes: [UInt8] = [0x28, 0xb5, 0x2f, 0xfd, 0x00, 0xf8, 0x01, 0x00, 0x00]
         let error = try #require(readError(bytes: bytes))
         #expect(error.message == "zstd frame at byte 0 needs a window larger than the 32 MiB limit (made with --long or --ultra?); recompress it with zstd -19 or lower")
+        #expect(error.found == "ZSTD_error_frameParameter_windowTooLarge")
+    }
+
+    @Test func aHugeWindowInTheSecondFrameNamesThatFrame() throws {
+        let first = try zstdFrame("wait\n")
+        let error = try #require(readError(bytes: first + [0x28, 0xb5, 0x2f, 0xfd, 0x00, 0xf8, 0x01, 0x00, 0x00]))
+        #expect(error.message.hasPrefix("zstd frame at byte \(first.count) needs a window larger than the 32 MiB limit"))
+        #expect(error.location == .line(2, column: 1))
     }
 }
