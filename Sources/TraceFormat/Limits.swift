@@ -15,8 +15,13 @@ public enum TraceLimits {
     public static let maxAccessSize: UInt64 = 1 << 20
     /// Most remapping units one trace may declare.
     public static let maxUnits = 1024
-    /// Most distinct strings (unit names, sites, mark text) one trace may hold.
-    public static let maxSymbols = 1 << 20
+    /// Most distinct strings (unit names, sites, mark text) one trace may
+    /// hold: 131072, some thirty times the `at=` sites of a kernel's trace.
+    /// Each costs about 60 bytes besides its text, and `analyze` may hold a
+    /// few snapshots of the table while new names arrive (one per batch in
+    /// flight), so this bounds memory where the byte limit alone would not
+    /// (a million distinct 8-byte sites peaked at 147 MB).
+    public static let maxSymbols = 1 << 17
     /// Most bytes, all together, of those distinct strings: 8 MiB. A
     /// kernel's trace names a few thousand `at=` sites of some 40 bytes
     /// (`%pS`: `intel_pasid_setup_first_level+0x1a3/0x3e0`), a few dozen

@@ -19,6 +19,26 @@ func marksFillingTheSymbolBytes() -> (text: String, lines: UInt64) {
 
 @Suite("The distinct strings of one trace are bounded in bytes")
 struct SymbolLimitTests {
+    /// `wait` lines whose distinct sites, with `iommu0`, make exactly
+    /// `TraceLimits.maxSymbols` strings.
+    func waitsFillingTheSymbolCount() -> String {
+        (1..<TraceLimits.maxSymbols).map { "wait at=s\($0)\n" }.joined()
+    }
+
+    @Test func distinctSitesThatFillTheCountExactlyRead() throws {
+        let (events, symbols) = try read(waitsFillingTheSymbolCount())
+        #expect(events.count == TraceLimits.maxSymbols - 1)
+        #expect(symbols.count == TraceLimits.maxSymbols)
+    }
+
+    @Test func oneDistinctSitePastTheCountStopsAtItsValue() throws {
+        let error = try #require(readError(waitsFillingTheSymbolCount() + "wait at=s1\nwait at=new\n"))
+        #expect(error.line == UInt64(TraceLimits.maxSymbols) + 1)
+        #expect(error.column == 9)
+        #expect(error.message == "more than 131072 distinct names and sites in one trace")
+        #expect(error.found == "at=new")
+    }
+
     @Test func distinctTextsThatFillTheLimitExactlyRead() throws {
         let (text, lines) = marksFillingTheSymbolBytes()
         let (events, symbols) = try read(text)
