@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 @testable import TraceFormat
 
 /// Reads a trace given as text and returns its events and symbol table.
@@ -65,10 +66,6 @@ func skippableFrame(_ payload: [UInt8]) -> [UInt8] {
     let size = UInt32(payload.count)
     return [0x50, 0x2a, 0x4d, 0x18] + withUnsafeBytes(of: size.littleEndian, Array.init) + payload
 }
-
-/// The package's root directory, found from this file's path.
-let packageRoot: URL = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
 /// A file of `Samples/`.
 func samplePath(_ name: String) -> String { packageRoot.appendingPathComponent("Samples/\(name)").path }
