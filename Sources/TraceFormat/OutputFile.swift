@@ -8,7 +8,11 @@ import CZstd
 /// Writes a file atomically: everything goes to a temporary file beside the
 /// destination, which replaces the destination only on ``commit()``. An
 /// interrupted run never leaves half a file where a whole one was. `-` writes
-/// to standard output directly.
+/// to standard output directly, and so does a destination that is not a
+/// regular file: a device, FIFO or socket (`/dev/null`, a named pipe) or a
+/// symbolic link (`/dev/stdout`) is written in place, as a shell redirection
+/// would write it, since renaming over it would replace the device or the
+/// link itself with a regular file.
 ///
 /// With `compress`, the bytes are zstd-compressed as they are written.
 public final class OutputFile {
@@ -16,6 +20,9 @@ public final class OutputFile {
     public let path: String
     private var fd: Int32
     private let temporaryPath: String?
+    /// The descriptor is this file's to close: the destination's own, when
+    /// it is written in place.
+    private let ownsDescriptor: Bool
     private var compressor: OpaquePointer?
     private var pending: [UInt8] = []
     private var compressed: [UInt8] = []
@@ -27,7 +34,8 @@ public final class OutputFile {
         if path == "-" {
             fd = 1
             temporaryPath = nil
-        } else {
+            ownsDescriptor = false
+        } else if Self.isReplaceable(path) {
             let temp = path + ".tmp-\(getpid())"
             let opened = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard opened >= 0 else {
@@ -35,6 +43,15 @@ public final class OutputFile {
             }
             fd = opened
             temporaryPath = temp
+            ownsDescriptor = true
+        } else {
+            let opened = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard opened >= 0 else {
+                throw TraceError(file: path, location: .file, message: "cannot write: \(String(cString: strerror(errno)))")
+            }
+            fd = opened
+            temporaryPath = nil
+            ownsDescriptor = true
         }
         if compress {
             compressor = ZSTD_createCCtx()
@@ -48,10 +65,18 @@ public final class OutputFile {
 
     deinit {
         if let compressor { ZSTD_freeCCtx(compressor) }
-        if !finished, let temporaryPath {
+        if !finished && ownsDescriptor {
             _ = close(fd)
-            unlink(temporaryPath)
+            if let temporaryPath { unlink(temporaryPath) }
         }
+    }
+
+    /// Whether a new file may be renamed over `path`: nothing is there, or a
+    /// regular file (`lstat`, so not a link to one).
+    static func isReplaceable(_ path: String) -> Bool {
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return errno == ENOENT }
+        return status.st_mode & S_IFMT == S_IFREG
     }
 
     /// Appends text.
@@ -72,7 +97,10 @@ public final class OutputFile {
     public func commit() throws(TraceError) {
         try drain(end: true)
         finished = true
-        guard let temporaryPath else { return }
+        guard let temporaryPath else {
+            if ownsDescriptor && close(fd) != 0 { throw systemError("cannot close") }
+            return
+        }
         if fsync(fd) != 0 && errno != EINVAL { throw systemError("cannot sync") }
         _ = close(fd)
         if rename(temporaryPath, path) != 0 {

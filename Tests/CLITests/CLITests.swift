@@ -299,6 +299,46 @@ struct CLITests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["bad.trace", "out.trace"])
     }
 
+    /// A FIFO stands in for `/dev/null` and other devices, which a test
+    /// must not risk replacing: none is a regular file.
+    @Test func convertWritesIntoANamedPipeAndLeavesItAPipe() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fifo = dir.appendingPathComponent("pipe").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        // Opened first and without blocking, so that hitless's open finds a
+        // reader; the output (under 2 KB) fits in the pipe's buffer.
+        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+        #expect(reader >= 0)
+        defer { close(reader) }
+        let run = try hitless(["convert", "Samples/every-kind.trace", fifo])
+        #expect(run.status == 0)
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(reader, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
+        }
+        #expect(String(decoding: bytes, as: UTF8.self) == (try hitless(["convert", "Samples/every-kind.trace", "-"])).stdout)
+        var status = stat()
+        #expect(lstat(fifo, &status) == 0 && status.st_mode & S_IFMT == S_IFIFO)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["pipe"])
+    }
+
+    @Test func convertWritesThroughASymbolicLinkAndKeepsTheLink() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let target = dir.appendingPathComponent("target.trace").path
+        let link = dir.appendingPathComponent("link.trace").path
+        try "previous\n".write(toFile: target, atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        #expect(try hitless(["convert", "Samples/every-kind.trace", link]).status == 0)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == target)
+        #expect(try String(contentsOfFile: target, encoding: .utf8)
+                == (try hitless(["convert", "Samples/every-kind.trace", "-"])).stdout)
+    }
+
     @Test func aUsageErrorExitsWithStatusTwo() throws {
         #expect(try hitless(["stats"]).status == 2)
         #expect(try hitless(["stats", "--format", "yaml", "Samples/every-kind.trace"]).status == 2)
