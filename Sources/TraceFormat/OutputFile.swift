@@ -35,22 +35,14 @@ public final class OutputFile {
             fd = 1
             temporaryPath = nil
             ownsDescriptor = false
-        } else if Self.isReplaceable(path) {
-            let temp = path + ".tmp-\(getpid())"
-            let opened = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            guard opened >= 0 else {
-                throw TraceError(file: path, location: .file, message: "cannot write: \(String(cString: strerror(errno)))")
-            }
-            fd = opened
-            temporaryPath = temp
-            ownsDescriptor = true
         } else {
-            let opened = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            let temporary = Self.isReplaceable(path) ? path + ".tmp-\(getpid())" : nil
+            let opened = open(temporary ?? path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard opened >= 0 else {
                 throw TraceError(file: path, location: .file, message: "cannot write: \(String(cString: strerror(errno)))")
             }
             fd = opened
-            temporaryPath = nil
+            temporaryPath = temporary
             ownsDescriptor = true
         }
         if compress {
