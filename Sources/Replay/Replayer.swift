@@ -796,7 +796,7 @@ public struct Replayer: Sendable {
         // An entry no table gives any more keeps what the unit could read
         // last: its final value, whatever is stored to those bytes later.
         for (index, record) in tableEntryRecords[id] {
-            if let other = others.first(where: { index < tables[$0]!.count }), let t = tables[other] {
+            if let other = others.first(where: { tables[$0].map { index < $0.count } ?? false }), let t = tables[other] {
                 tableEntryRecords[other][index] = record
                 entries[record].addr = t.entryAddress(index)
                 if keepHistory {
