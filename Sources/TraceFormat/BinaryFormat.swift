@@ -362,8 +362,7 @@ struct BinaryDecoderCore {
         if n > 0 && !blank { flags |= 1 }
         if n == 0 || !ASCII.isBlank(text[n - 1]) { flags |= 2 }
         guard let symbol = symbols.internWithinLimits(bytes: text) else {
-            throw recordError(c, "more than \(TraceLimits.maxSymbolBytes) bytes of distinct names, sites and mark text in one trace",
-                              found: text.excerpt())
+            throw recordError(c, symbols.limitReason, found: text.excerpt())
         }
         symbolOf.append(symbol)
         usable.append(flags)

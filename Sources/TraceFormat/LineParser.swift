@@ -514,16 +514,9 @@ struct LineParser {
                         found: "byte 0x" + String(bytes[bad], radix: 16))
         }
         guard let symbol = symbols.internWithinLimits(bytes: bytes) else {
-            throw error(n, valueStart[key.rawValue], symbolLimitMessage, found: "\(key.name)=" + bytes.excerpt())
+            throw error(n, valueStart[key.rawValue], symbols.limitReason, found: "\(key.name)=" + bytes.excerpt())
         }
         return symbol
-    }
-
-    /// Why ``SymbolTable/internWithinLimits(bytes:)`` refused a new string.
-    var symbolLimitMessage: String {
-        symbols.count >= TraceLimits.maxSymbols
-            ? "more than \(TraceLimits.maxSymbols) distinct names and sites in one trace"
-            : "more than \(TraceLimits.maxSymbolBytes) bytes of distinct names, sites and mark text in one trace"
     }
 
     // MARK: - Errors

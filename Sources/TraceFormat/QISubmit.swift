@@ -155,7 +155,7 @@ public enum QISubmit {
                                found: "byte 0x" + String(unitName[bad], radix: 16))
         }
         guard let unit = parser.symbols.internWithinLimits(bytes: unitName) else {
-            throw parser.error(number, tokens[1].0, parser.symbolLimitMessage, found: unitName.excerpt())
+            throw parser.error(number, tokens[1].0, parser.symbols.limitReason, found: unitName.excerpt())
         }
         switch decoded {
         case .inval(let inv): return (.inval(inv), unit)
