@@ -110,7 +110,7 @@ public struct Analysis {
                            progress: ((_ events: Int, _ fileBytes: UInt64, _ findings: Int) -> Void)? = nil)
         throws(TraceError) -> AnalysisResult {
         var analysis = Analysis(traceName: reader.fileName, options: options)
-        let replay = try Replayer.forEachStep(reader, limits: options.limits, pipelined: pipelined, afterBatch: { events, fileBytes in
+        let replay = try Replayer.forEachStep(reader, limits: options.limits, pipelined: pipelined, skippingQuietStores: true, afterBatch: { events, fileBytes in
             progress?(events, fileBytes, analysis.findings.count)
         }) { (step, replay) throws(TraceError) in
             try analysis.observe(step, replay: &replay)

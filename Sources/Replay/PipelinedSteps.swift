@@ -28,19 +28,26 @@ extension Replayer {
     ///
     /// With `pipelined` false, everything runs on this thread (for fuzzing,
     /// where a thread per input costs more than the input).
+    ///
+    /// With `skippingQuietStores`, a store that touches no reachable entry
+    /// (most stores of a trace) is replayed but not handed to `body`: its
+    /// step would have no touches, and building and passing it cost more
+    /// than replaying the store.
     public static func forEachStep(_ reader: TraceReader, keepHistory: Bool = false, limits: ReplayLimits = .standard,
-                                   pipelined: Bool = true,
+                                   pipelined: Bool = true, skippingQuietStores: Bool = false,
                                    afterBatch: (_ events: Int, _ fileBytes: UInt64) -> Void = { _, _ in },
                                    _ body: (ReplayStep, inout Replayer) throws(TraceError) -> Void) throws(TraceError) -> Replayer {
         var replay = Replayer(fileName: reader.fileName, keepHistory: keepHistory, limits: limits)
         if !pipelined {
             while let event = try reader.next() {
+                if skippingQuietStores, case .store(let write) = event.payload, try replay.applyQuietStore(write, event) { continue }
                 let step = try replay.apply(event, symbols: event.kind.namesNothing ? noSymbols : reader.symbols)
                 try body(step, &replay)
             }
             return replay
         }
         try Self.pipelined(reader, afterBatch: afterBatch) { (event, symbols) throws(TraceError) in
+            if skippingQuietStores, case .store(let write) = event.payload, try replay.applyQuietStore(write, event) { return }
             let step = try replay.apply(event, symbols: symbols)
             try body(step, &replay)
         }

@@ -217,6 +217,27 @@ public struct Replayer: Sendable {
         return ReplayStep(index: eventCount, event: event, touches: touches)
     }
 
+    /// Applies `write`, a store, and returns true when it touches no
+    /// reachable entry: most stores of a trace, whose step would be empty.
+    /// When it touches one, does nothing and returns false; ``apply(_:symbols:)``
+    /// then replays it.
+    @inline(__always) mutating func applyQuietStore(_ write: MemoryWrite, _ event: TraceEvent) throws(TraceError) -> Bool {
+        let page = write.addr >> 12
+        guard page == (write.addr &+ UInt64(write.size) &- 1) >> 12, largeTables.isEmpty,
+              pageTableIndex.get(page) == nil else { return false }
+        eventCount += 1
+        if !touches.isEmpty { touches.removeAll(keepingCapacity: true) }
+        if !hits.isEmpty { hits.removeAll(keepingCapacity: true) }
+        if !unlinkedTableIDs.isEmpty {
+            freeTableIDs.append(contentsOf: unlinkedTableIDs)
+            unlinkedTableIDs.removeAll(keepingCapacity: true)
+        }
+        if anyNonCoherent { preserveDeviceView(write.addr, UInt64(write.size)) }
+        memory.write(addr: write.addr, size: Int(write.size), value: write.value)
+        try checkPages(event)
+        return true
+    }
+
     /// Applies one event without building its step. `symbols` names units
     /// and tables: memory events (`store`, `init`, `flush`, `fence`) never
     /// read it, so ``noSymbols`` will do for them.
