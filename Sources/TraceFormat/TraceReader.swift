@@ -76,12 +76,13 @@ public final class TraceReader {
     /// Bytes read from the source at a time.
     static let chunkSize = 1 << 18
 
-    /// Opens a trace file, or standard input for `-`.
+    /// Opens a trace file, or standard input for `-`. A compressed file is
+    /// decompressed on a thread of its own, ahead of the reading.
     public convenience init(path: String) throws(TraceError) {
         let file = try FileSource(path: path)
         let head = try file.peek(4)
         if startsZstdData(head) {
-            try self.init(name: path, source: try ZstdSource(input: file), compressed: true)
+            try self.init(name: path, source: ReadAheadSource(input: try ZstdSource(input: file)), compressed: true)
         } else {
             try self.init(name: path, source: file, compressed: false)
         }
