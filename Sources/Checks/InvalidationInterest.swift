@@ -154,10 +154,10 @@ enum EntryBucket {
 struct InvalidationInterest {
     /// Entries pending on a unit before its requests are looked up by key.
     var indexThreshold = 64
-    /// Per unit: entries with pending work.
-    private var pending: [Int: Set<Int32>] = [:]
-    /// Units whose requests are looked up by key.
-    private var indexed: Set<Int> = []
+    /// Per unit (by replay index, a handful): entries with pending work.
+    private var pending: [Set<Int32>] = []
+    /// Per unit: its requests are looked up by key.
+    private var indexed: [Bool] = []
     private var buckets: [InterestKey: EntryBucket] = [:]
     /// The keys each entry of an indexed unit is registered under, sorted.
     private var registered: [Int32: [InterestKey]] = [:]
@@ -166,38 +166,44 @@ struct InvalidationInterest {
     private var awaiting: [Int: Set<Int32>] = [:]
 
     /// True when requests on `unit` are looked up by key.
-    func isIndexed(_ unit: Int) -> Bool { indexed.contains(unit) }
+    func isIndexed(_ unit: Int) -> Bool { unit < indexed.count && indexed[unit] }
+
+    private mutating func grow(to unit: Int) {
+        while pending.count <= unit { pending.append([]) }
+        while indexed.count <= unit { indexed.append(false) }
+    }
 
     /// Records whether `e` has pending work; returns true when its keys are
     /// wanted (its unit is indexed).
     mutating func setPending(_ e: Int, unit: Int, _ isPending: Bool) -> Bool {
         let entry = Int32(truncatingIfNeeded: e)
+        grow(to: unit)
         if isPending {
-            pending[unit, default: []].insert(entry)
-        } else if pending[unit]?.remove(entry) != nil, pending[unit]?.isEmpty == true {
-            pending[unit] = nil
+            pending[unit].insert(entry)
+        } else {
+            pending[unit].remove(entry)
         }
-        return indexed.contains(unit)
+        return indexed[unit]
     }
 
     /// The unit's pending entries, ascending.
-    func pendingEntries(unit: Int) -> [Int] { (pending[unit] ?? []).map { Int($0) }.sorted() }
+    func pendingEntries(unit: Int) -> [Int] { unit < pending.count ? pending[unit].map { Int($0) }.sorted() : [] }
 
     /// The unit should switch to looking requests up by key (then register
     /// every pending entry).
     mutating func shouldStartIndexing(unit: Int) -> Bool {
-        guard !indexed.contains(unit), (pending[unit]?.count ?? 0) > indexThreshold else { return false }
-        indexed.insert(unit)
+        guard !isIndexed(unit), unit < pending.count, pending[unit].count > indexThreshold else { return false }
+        indexed[unit] = true
         return true
     }
 
     /// Stops looking up the requests of `unit` by key once few entries are
     /// pending there, dropping its registrations.
     mutating func stopIndexingIfSparse(unit: Int) {
-        guard indexed.contains(unit), (pending[unit]?.count ?? 0) < indexThreshold / 4 else { return }
-        for e in pending[unit] ?? [] { update(Int(e), unit: unit, keys: [], awaitingWait: false) }
+        guard isIndexed(unit), pending[unit].count < indexThreshold / 4 else { return }
+        for e in pending[unit] { update(Int(e), unit: unit, keys: [], awaitingWait: false) }
         awaiting[unit] = nil
-        indexed.remove(unit)
+        indexed[unit] = false
     }
 
     /// The keys of requirement `step`, wanted in `mode`; `newDID` is the
@@ -321,7 +327,7 @@ struct InvalidationInterest {
     /// pending entry of the unit for a request that lacks a key its
     /// granularity requires (not `isCanonical`: ``InterestKey/canonical(_:)``).
     func entries(concernedBy inv: Invalidation, unit: Int, isCanonical: Bool) -> [Int] {
-        guard indexed.contains(unit), isCanonical else { return pendingEntries(unit: unit) }
+        guard isIndexed(unit), isCanonical else { return pendingEntries(unit: unit) }
         var found: [Int] = []
         for key in Self.lookupKeys(for: inv, unit: unit) {
             buckets[key]?.forEach { found.append(Int($0)) }
@@ -334,7 +340,7 @@ struct InvalidationInterest {
     /// The entries the next wait on `unit` completes something for, in
     /// ascending order.
     mutating func takeAwaiting(unit: Int) -> [Int] {
-        guard indexed.contains(unit) else { return pendingEntries(unit: unit) }
+        guard isIndexed(unit) else { return pendingEntries(unit: unit) }
         var found = (awaiting.removeValue(forKey: unit) ?? []).map { Int($0) }
         found.sort()
         return found

@@ -177,6 +177,16 @@ struct RareState {
     }
 }
 
+extension Optional {
+    /// Sets a boxed state: into its box when there is one (no allocation:
+    /// an analyzer reads a state out, changes it and writes it back on
+    /// every event that concerns it), else in a new box.
+    mutating func replace<Value>(with value: Value?) where Wrapped == OutOfLine<Value> {
+        guard let value else { self = nil; return }
+        if self != nil { self!.set(value) } else { self = OutOfLine(value) }
+    }
+}
+
 /// Out-of-line storage with value semantics: copied on write.
 struct OutOfLine<Value> {
     private final class Storage {
@@ -190,6 +200,11 @@ struct OutOfLine<Value> {
     private var storage: Storage
 
     init(_ value: Value) { storage = Storage(value) }
+
+    /// Replaces the value, in the same storage when no copy shares it.
+    mutating func set(_ value: Value) {
+        if isKnownUniquelyReferenced(&storage) { storage.value = value } else { storage = Storage(value) }
+    }
 
     var value: Value {
         // Borrowed, not copied: reading one field copies only that field.
@@ -256,7 +271,7 @@ struct EntryTrack {
     /// The current recorded fetch sequence.
     var observation: Observation? {
         get { rare?.value.observation?.value }
-        set { withRare { $0.observation = newValue.map(OutOfLine.init) } }
+        set { withRare { $0.observation.replace(with: newValue) } }
     }
     /// Closed fetch sequences waiting for their updates to end.
     var pendingObservations: [Observation] {
@@ -265,21 +280,21 @@ struct EntryTrack {
     }
     var handshake: Handshake? {
         get { rare?.value.handshake?.value }
-        set { withRare { $0.handshake = newValue.map(OutOfLine.init) } }
+        set { withRare { $0.handshake.replace(with: newValue) } }
     }
     var obligation: Obligation? {
         get { rare?.value.obligation?.value }
-        set { withRare { $0.obligation = newValue.map(OutOfLine.init) } }
+        set { withRare { $0.obligation.replace(with: newValue) } }
     }
     /// The first store not yet flushed (non-coherent units).
     var dirty: EventRef? {
         get { rare?.value.dirty?.value }
-        set { withRare { $0.dirty = newValue.map(OutOfLine.init) } }
+        set { withRare { $0.dirty.replace(with: newValue) } }
     }
     /// The ended updates a fetch begun earlier may still straddle.
     var chain: UpdateChain? {
         get { rare?.value.chain?.value }
-        set { withRare { $0.chain = newValue.map(OutOfLine.init) } }
+        set { withRare { $0.chain.replace(with: newValue) } }
     }
     /// The key of `rule`'s finding about update `serial` in ``reported``.
     static func reportKey(_ rule: Rule, serial: Int) -> Int { serial << 3 | rule.ordinal }

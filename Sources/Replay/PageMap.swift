@@ -16,13 +16,27 @@ struct PageMap: Sendable {
         shift = 58
     }
 
+    /// A map that allocates nothing until its first ``set(_:_:)``: for maps
+    /// kept per table, most of which stay empty or small.
+    static var unallocated: PageMap {
+        PageMap(keys: [], values: [])
+    }
+
+    private init(keys: [UInt64], values: [Int32]) {
+        self.keys = keys
+        self.values = values
+        mask = 0
+        shift = 64
+    }
+
     @inline(__always) private func home(_ key: UInt64) -> Int {
         Int(truncatingIfNeeded: (key &* 0x9e37_79b9_7f4a_7c15) >> shift)
     }
 
     /// The value for `key`, or nil.
     @inline(__always) func get(_ key: UInt64) -> Int? {
-        keys.withUnsafeBufferPointer { k in
+        if count == 0 { return nil }
+        return keys.withUnsafeBufferPointer { k in
             var i = home(key)
             while true {
                 let found = k[i]
@@ -35,6 +49,12 @@ struct PageMap: Sendable {
 
     /// Sets the value for `key` (`key` must not be `UInt64.max`).
     mutating func set(_ key: UInt64, _ value: Int) {
+        if keys.isEmpty {
+            keys = [UInt64](repeating: Self.empty, count: 8)
+            values = [Int32](repeating: 0, count: 8)
+            mask = 7
+            shift = 61
+        }
         var i = home(key)
         while true {
             let found = keys[i]
@@ -53,6 +73,7 @@ struct PageMap: Sendable {
 
     /// Removes `key` (backward-shift deletion keeps probes short).
     mutating func remove(_ key: UInt64) {
+        if count == 0 { return }
         var i = home(key)
         while true {
             let found = keys[i]
@@ -77,6 +98,14 @@ struct PageMap: Sendable {
             }
         }
         keys[hole] = Self.empty
+    }
+
+    /// Every key and its value, in no particular order.
+    var pairs: [(key: UInt64, value: Int)] {
+        var result: [(key: UInt64, value: Int)] = []
+        result.reserveCapacity(count)
+        for i in keys.indices where keys[i] != Self.empty { result.append((keys[i], Int(values[i]))) }
+        return result
     }
 
     private mutating func grow() {

@@ -177,7 +177,8 @@ public struct Replayer: Sendable {
     private var unlinkedTableIDs: [Int] = []
     private var tableRefs: [Int] = []
     private var tableChildren: [[Int: [Int]]] = []
-    private var tableEntryRecords: [[Int: Int]] = []
+    /// Per table: entry index -> record, for the entries touched so far.
+    private var tableEntryRecords: [PageMap] = []
     private var liveTables: [TableInstance.Key: Int] = [:]
     private var liveSlots: [TableInstance.Slot: [Int]] = [:]
     private var liveTableCount = 0
@@ -320,7 +321,7 @@ public struct Replayer: Sendable {
         if keepHistory {
             for k in current.indices {
                 let hit = current[k]
-                guard let record = tableEntryRecords[hit.table][hit.index] else { continue }
+                guard let record = tableEntryRecords[hit.table].get(UInt64(hit.index)) else { continue }
                 note(.cpu, record, cpuBefore: cpuBeforeValues[k], deviceBefore: beforeValues[k],
                      cpu: cpuEntry(hit.table, hit.index), device: deviceEntry(hit.table, hit.index))
             }
@@ -570,7 +571,7 @@ public struct Replayer: Sendable {
     }
 
     private mutating func entryRecord(_ table: Int, _ index: Int, _ event: TraceEvent) throws(TraceError) -> Int {
-        if let r = tableEntryRecords[table][index] { return r }
+        if let r = tableEntryRecords[table].get(UInt64(index)) { return r }
         guard let t = tables[table] else { return 0 }
         var label: UInt32 = 0
         if t.kind == .generic, let name = t.label { label = labelNumber(name) }
@@ -595,7 +596,7 @@ public struct Replayer: Sendable {
                                        firstEvent: eventCount, lastEvent: eventCount))
             recordOfKey[key] = Int32(record)
         }
-        tableEntryRecords[table][index] = record
+        tableEntryRecords[table].set(UInt64(index), record)
         return record
     }
 
@@ -604,7 +605,7 @@ public struct Replayer: Sendable {
     /// its identity is read from there.
     private mutating func reattach(_ record: Int, _ table: Int, _ index: Int) {
         guard let t = tables[table] else { return }
-        tableEntryRecords[table][index] = record
+        tableEntryRecords[table].set(UInt64(index), record)
         entries[record].addr = t.entryAddress(index)
         entries[record].unlinkedAt = nil
         var last = EntryValue()
@@ -733,7 +734,7 @@ public struct Replayer: Sendable {
             tables.append(table)
             tableRefs.append(1)
             tableChildren.append([:])
-            tableEntryRecords.append([:])
+            tableEntryRecords.append(.unallocated)
         }
         liveTables[key] = id
         liveSlots[table.slot, default: []].append(id)
@@ -816,9 +817,10 @@ public struct Replayer: Sendable {
         // table of a device being moved) stays reachable, at its new address.
         // An entry no table gives any more keeps what the unit could read
         // last: its final value, whatever is stored to those bytes later.
-        for (index, record) in tableEntryRecords[id] {
+        for (key, record) in tableEntryRecords[id].pairs {
+            let index = Int(key)
             if let other = others.first(where: { tables[$0].map { index < $0.count } ?? false }), let t = tables[other] {
-                tableEntryRecords[other][index] = record
+                tableEntryRecords[other].set(key, record)
                 entries[record].addr = t.entryAddress(index)
                 if keepHistory {
                     note(.link, record, cpuBefore: cpuEntry(id, index), deviceBefore: deviceEntry(id, index),
@@ -838,7 +840,7 @@ public struct Replayer: Sendable {
         let children = tableChildren[id]
         tables[id] = nil
         tableChildren[id] = [:]
-        tableEntryRecords[id] = [:]
+        tableEntryRecords[id] = .unallocated
         // Reused from the next event on: within one event, an id names one table.
         unlinkedTableIDs.append(id)
         for list in children.values { for child in list { unlink(child) } }
