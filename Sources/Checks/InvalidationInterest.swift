@@ -373,8 +373,9 @@ extension Analysis {
     /// The entry is in an in-place update (not one `begin` opened) of a
     /// live entry, which a covering invalidation ends.
     func isLiveUpdate(_ e: Int, _ replay: Replayer) -> Bool {
-        guard let open = tracks[e].open, !open.explicit else { return false }
-        return EntryShape(replay.entries[e]).isPresent(open.old)
+        // Fields, not the update: a copy of it retains its changes.
+        guard tracks[e].open?.explicit == false, let old = tracks[e].open?.old else { return false }
+        return EntryShape(replay.entries[e]).isPresent(old)
     }
 
     /// An invalidation may find the entry's store unflushed and be reported

@@ -1,32 +1,33 @@
 /// A map from page number to a small integer, open-addressed with
 /// multiplicative hashing: the replay looks a page up on every store, and
 /// `Dictionary`'s seeded SipHash costs more than the rest of the lookup.
+///
+/// Each slot holds its key and value side by side: the stores of a trace
+/// land on pages all over memory, so a lookup usually misses the cache, and
+/// one miss per lookup costs half of two.
 struct PageMap: Sendable {
-    private var keys: [UInt64]
-    private var values: [Int32]
+    private struct Slot {
+        var key: UInt64
+        var value: Int32
+    }
+
+    private var slots: [Slot]
     private var mask: Int
     private var shift: UInt64
     private(set) var count = 0
     private static let empty = UInt64.max
 
-    init() {
-        keys = [UInt64](repeating: Self.empty, count: 64)
-        values = [Int32](repeating: 0, count: 64)
-        mask = 63
-        shift = 58
-    }
+    init() { self.init(capacity: 64) }
 
     /// A map that allocates nothing until its first ``set(_:_:)``: for maps
     /// kept per table, most of which stay empty or small.
-    static var unallocated: PageMap {
-        PageMap(keys: [], values: [])
-    }
+    static var unallocated: PageMap { PageMap(capacity: 0) }
 
-    private init(keys: [UInt64], values: [Int32]) {
-        self.keys = keys
-        self.values = values
-        mask = 0
-        shift = 64
+    /// `capacity` is 0 or a power of two.
+    private init(capacity: Int) {
+        slots = [Slot](repeating: Slot(key: Self.empty, value: 0), count: capacity)
+        mask = max(capacity - 1, 0)
+        shift = UInt64(64 - capacity.trailingZeroBitCount)
     }
 
     @inline(__always) private func home(_ key: UInt64) -> Int {
@@ -36,12 +37,12 @@ struct PageMap: Sendable {
     /// The value for `key`, or nil.
     @inline(__always) func get(_ key: UInt64) -> Int? {
         if count == 0 { return nil }
-        return keys.withUnsafeBufferPointer { k in
+        return slots.withUnsafeBufferPointer { s in
             var i = home(key)
             while true {
-                let found = k[i]
-                if found == key { return Int(values[i]) }
-                if found == Self.empty { return nil }
+                let slot = s[i]
+                if slot.key == key { return Int(slot.value) }
+                if slot.key == Self.empty { return nil }
                 i = (i + 1) & mask
             }
         }
@@ -49,26 +50,20 @@ struct PageMap: Sendable {
 
     /// Sets the value for `key` (`key` must not be `UInt64.max`).
     mutating func set(_ key: UInt64, _ value: Int) {
-        if keys.isEmpty {
-            keys = [UInt64](repeating: Self.empty, count: 8)
-            values = [Int32](repeating: 0, count: 8)
-            mask = 7
-            shift = 61
-        }
+        if slots.isEmpty { self = PageMap(capacity: 8) }
         var i = home(key)
         while true {
-            let found = keys[i]
+            let found = slots[i].key
             if found == key {
-                values[i] = Int32(value)
+                slots[i].value = Int32(value)
                 return
             }
             if found == Self.empty { break }
             i = (i + 1) & mask
         }
-        keys[i] = key
-        values[i] = Int32(value)
+        slots[i] = Slot(key: key, value: Int32(value))
         count += 1
-        if count * 2 > keys.count { grow() }
+        if count * 2 > slots.count { grow() }
     }
 
     /// Removes `key` (backward-shift deletion keeps probes short).
@@ -76,7 +71,7 @@ struct PageMap: Sendable {
         if count == 0 { return }
         var i = home(key)
         while true {
-            let found = keys[i]
+            let found = slots[i].key
             if found == Self.empty { return }
             if found == key { break }
             i = (i + 1) & mask
@@ -86,36 +81,30 @@ struct PageMap: Sendable {
         var j = i
         while true {
             j = (j + 1) & mask
-            let k = keys[j]
+            let k = slots[j].key
             if k == Self.empty { break }
             let h = home(k)
             // Move k into the hole when its home is not cyclically in (hole, j].
             let inRange = hole <= j ? (h > hole && h <= j) : (h > hole || h <= j)
             if !inRange {
-                keys[hole] = k
-                values[hole] = values[j]
+                slots[hole] = slots[j]
                 hole = j
             }
         }
-        keys[hole] = Self.empty
+        slots[hole].key = Self.empty
     }
 
     /// Every key and its value, in no particular order.
     var pairs: [(key: UInt64, value: Int)] {
         var result: [(key: UInt64, value: Int)] = []
         result.reserveCapacity(count)
-        for i in keys.indices where keys[i] != Self.empty { result.append((keys[i], Int(values[i]))) }
+        for slot in slots where slot.key != Self.empty { result.append((slot.key, Int(slot.value))) }
         return result
     }
 
     private mutating func grow() {
-        let oldKeys = keys, oldValues = values
-        let n = oldKeys.count * 2
-        keys = [UInt64](repeating: Self.empty, count: n)
-        values = [Int32](repeating: 0, count: n)
-        mask = n - 1
-        shift = UInt64(64 - n.trailingZeroBitCount)
-        count = 0
-        for (i, k) in oldKeys.enumerated() where k != Self.empty { set(k, Int(oldValues[i])) }
+        let old = slots
+        self = PageMap(capacity: old.count * 2)
+        for slot in old where slot.key != Self.empty { set(slot.key, Int(slot.value)) }
     }
 }
