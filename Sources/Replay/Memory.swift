@@ -22,6 +22,10 @@ public struct SparseMemory: Sendable {
     private var pagesMade = 0
     private static let slabShift = 16
     private static let slabMask = (1 << slabShift) - 1
+    /// Per page, in the order pages were made: the replay's mark (a
+    /// non-coherent unit keeps its own copy of the page), found by the
+    /// same lookup as the page.
+    private var marks: [Bool] = []
     // The last page looked up: stores cluster, so many lookups hit it.
     private var lastPage: UInt64 = .max
     private var lastBase = 0
@@ -55,11 +59,49 @@ public struct SparseMemory: Sendable {
                 slabs.append([UInt8](repeating: 0, count: 1 << Self.slabShift))
             }
             pagesMade += 1
+            marks.append(false)
             pages.set(page, b >> Self.pageShift)
         }
         lastPage = page
         lastBase = b
         return b
+    }
+
+    /// The storage offset of the page holding `addr`, created (zero) if
+    /// needed, and whether the page is marked.
+    @inline(__always) mutating func page(holding addr: UInt64) -> (base: Int, marked: Bool) {
+        let b = base(forPage: addr >> Self.pageShift)
+        return (b, marks[b >> Self.pageShift])
+    }
+
+    /// Marks the page at storage offset `base`.
+    mutating func mark(page base: Int) { marks[base >> Self.pageShift] = true }
+
+    /// Marks the page holding `addr`, if it exists.
+    mutating func markIfPresent(_ addr: UInt64) {
+        if let b = base(addr) { marks[b >> Self.pageShift] = true }
+    }
+
+    /// Writes `size` bytes (1, 2, 4 or 8) of `value` at `addr`, which lie
+    /// within the page at storage offset `base`.
+    @inline(__always) mutating func write(inPage base: Int, addr: UInt64, size: Int, value: UInt128) {
+        let b = base & Self.slabMask + Int(addr & Self.pageMask)
+        slabs[base >> Self.slabShift].withUnsafeMutableBytes { raw in
+            switch size {
+            case 8: raw.storeBytes(of: UInt64(truncatingIfNeeded: value).littleEndian, toByteOffset: b, as: UInt64.self)
+            case 4: raw.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, toByteOffset: b, as: UInt32.self)
+            case 2: raw.storeBytes(of: UInt16(truncatingIfNeeded: value).littleEndian, toByteOffset: b, as: UInt16.self)
+            case 16:
+                raw.storeBytes(of: UInt64(truncatingIfNeeded: value).littleEndian, toByteOffset: b, as: UInt64.self)
+                raw.storeBytes(of: UInt64(truncatingIfNeeded: value >> 64).littleEndian, toByteOffset: b + 8, as: UInt64.self)
+            default:
+                var v = value
+                for i in 0..<size {
+                    raw[b + i] = UInt8(truncatingIfNeeded: v)
+                    v >>= 8
+                }
+            }
+        }
     }
 
     /// Reads byte `addr`.

@@ -223,9 +223,9 @@ public struct Replayer: Sendable {
     /// When it touches one, does nothing and returns false; ``apply(_:symbols:)``
     /// then replays it.
     @inline(__always) mutating func applyQuietStore(_ write: MemoryWrite, _ event: TraceEvent) throws(TraceError) -> Bool {
-        let page = write.addr >> 12
-        guard page == (write.addr &+ UInt64(write.size) &- 1) >> 12, largeTables.isEmpty,
-              pageTableIndex.get(page) == nil else { return false }
+        // Within one memory page (and so one 4 KiB page) and on no table.
+        guard Int(write.addr & UInt64(SparseMemory.pageSize - 1)) + Int(write.size) <= SparseMemory.pageSize,
+              largeTables.isEmpty, pageTableIndex.get(write.addr >> 12) == nil else { return false }
         eventCount += 1
         if !touches.isEmpty { touches.removeAll(keepingCapacity: true) }
         if !hits.isEmpty { hits.removeAll(keepingCapacity: true) }
@@ -233,8 +233,16 @@ public struct Replayer: Sendable {
             freeTableIDs.append(contentsOf: unlinkedTableIDs)
             unlinkedTableIDs.removeAll(keepingCapacity: true)
         }
-        if anyNonCoherent { preserveDeviceView(write.addr, UInt64(write.size)) }
-        memory.write(addr: write.addr, size: Int(write.size), value: write.value)
+        // One lookup finds the page and whether the device view has its own
+        // copy yet (``preserveDeviceView(_:_:)``, which marks the pages it copies).
+        let page = memory.page(holding: write.addr)
+        if anyNonCoherent && !page.marked {
+            let base = write.addr & ~UInt64(SparseMemory.pageSize - 1)
+            deviceMemory.write(addr: base, size: 1, value: 0)  // creates the page
+            deviceMemory.copy(from: memory, addr: base, size: SparseMemory.pageSize)
+            memory.mark(page: page.base)
+        }
+        memory.write(inPage: page.base, addr: write.addr, size: Int(write.size), value: write.value)
         try checkPages(event)
         return true
     }
@@ -404,7 +412,14 @@ public struct Replayer: Sendable {
         let current = hits
         beforeValues.removeAll(keepingCapacity: true)
         for hit in current { beforeValues.append(deviceEntry(hit.table, hit.index)) }
-        deviceMemory.copy(from: memory, addr: first, size: Int(min(size, TraceLimits.maxAccessSize + 128)))
+        let copied = Int(min(size, TraceLimits.maxAccessSize + 128))
+        deviceMemory.copy(from: memory, addr: first, size: copied)
+        // The copy made a device page wherever CPU memory has one.
+        var page = first & ~UInt64(SparseMemory.pageSize - 1)
+        while page < first &+ UInt64(copied) && page >= first & ~UInt64(SparseMemory.pageSize - 1) {
+            memory.markIfPresent(page)
+            page &+= UInt64(SparseMemory.pageSize)
+        }
         for k in current.indices {
             let hit = current[k]
             guard let table = tables[hit.table] else { continue }
@@ -497,6 +512,9 @@ public struct Replayer: Sendable {
             if !deviceMemory.hasPage(base) {
                 deviceMemory.write(addr: base, size: 1, value: 0)  // creates the page
                 deviceMemory.copy(from: memory, addr: base, size: SparseMemory.pageSize)
+                // The CPU page too (the store makes it next): its mark says
+                // the device page exists, for the quiet stores' one lookup.
+                memory.mark(page: memory.page(holding: base).base)
             }
             if page == last { break }
             page &+= 1
