@@ -227,14 +227,14 @@ public struct Analysis {
             for entry in try replay.entries(startingAt: addr, event: event) {
                 let value = replay.deviceValue(of: entry)
                 let e = prepare(entry, value)
-                if tracks[e].open != nil { endUpdate(e, new: tracks[e].device, replay) }
+                if tracks[e].hasOpenUpdate { endUpdate(e, new: tracks[e].device, replay) }
                 startUpdate(e, old: tracks[e].device, explicit: true, replay)
                 reindexIfNeeded(e, replay)
             }
         case .end(let addr):
             for entry in try replay.entries(startingAt: addr, event: event) {
                 let e = prepare(entry, replay.deviceValue(of: entry))
-                guard tracks[e].open?.explicit == true else { continue }
+                guard tracks[e].openIsExplicit == true else { continue }
                 endUpdate(e, new: replay.cpuValue(of: entry), replay)
                 reindexIfNeeded(e, replay)
             }
@@ -288,7 +288,7 @@ public struct Analysis {
     ///   ``AnalysisOptions/maxFindings``.
     public mutating func finish(replay: Replayer, symbols: SymbolTable) throws(TraceError) -> [Finding] {
         for e in tracks.indices where tracks[e].known {
-            if tracks[e].open != nil { endUpdate(e, new: tracks[e].device, replay) }
+            if tracks[e].hasOpenUpdate { endUpdate(e, new: tracks[e].device, replay) }
             closeEpoch(e, replay)
             analyzePendingEpochs(e, replay, force: true)
             closeObservation(e)
@@ -316,14 +316,14 @@ public struct Analysis {
 
         checkHandshake(e, change, wasPresent: wasPresent, isPresent: isPresent, replay)
 
-        if tracks[e].open == nil && (usedChanged || !wasPresent) {
+        if !tracks[e].hasOpenUpdate && (usedChanged || !wasPresent) {
             // A live entry's update starts at the first change of its used
             // bits; a non-present entry's setup at its first change.
             startUpdate(e, old: change.before, explicit: false, replay)
         }
         if tracks[e].hasRareState && tracks[e].hasChain { noteChainCut(e, replay) }
         // Fields of the open update, not a copy of it (and its changes).
-        if let serial = tracks[e].open?.serial {
+        if let serial = tracks[e].openSerial {
             change.serial = serial
             appendChange(e, change)
         }
@@ -331,7 +331,7 @@ public struct Analysis {
         noteEpochStore(e, change, replay)
         if wasPresent && !isPresent { startHandshake(e, change, replay) }
 
-        if tracks[e].open?.explicit == false, wasPresent != isPresent {
+        if tracks[e].openIsExplicit == false, wasPresent != isPresent {
             // Clearing Present ends a live entry's update; setting it ends a
             // setup, with this value as N.
             endUpdate(e, new: change.after, replay)
@@ -345,7 +345,7 @@ public struct Analysis {
     }
 
     mutating func appendChange(_ e: Int, _ change: Change) {
-        guard tracks[e].open != nil else { return }
+        guard tracks[e].hasOpenUpdate else { return }
         if tracks[e].open!.changes.count < Self.maxChangesPerUpdate {
             tracks[e].open!.changes.append(change)
         } else {

@@ -69,6 +69,6 @@ extension Analysis {
     mutating func handshakeWait(_ e: Int) {
         guard let handshake = tracks[e].handshake, handshake.invalidation != nil else { return }
         tracks[e].handshake = nil
-        if let count = tracks[e].open?.changes.count { tracks[e].open?.ownershipCuts.append(count) }
+        if let count = tracks[e].openChangeCount { tracks[e].open?.ownershipCuts.append(count) }
     }
 }

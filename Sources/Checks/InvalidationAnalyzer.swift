@@ -59,36 +59,40 @@ extension Analysis {
 
     /// A change of used bits: opens, extends or fails an obligation.
     mutating func invalidationOnChange(_ e: Int, _ change: Change, _ replay: Replayer) {
-        if let obligation = tracks[e].obligation, obligation.serial != change.serial {
-            reportMissingInvalidation(e, obligation, replay, cutShortBy: change)
+        if let serial = tracks[e].readObligation({ $0.serial }), serial != change.serial {
+            if let obligation = tracks[e].obligation { reportMissingInvalidation(e, obligation, replay, cutShortBy: change) }
             tracks[e].obligation = nil
         }
-        if var obligation = tracks[e].obligation {
+        if tracks[e].hasObligation {
             // Invalidations must come after the last store is visible.
-            for i in obligation.steps.indices {
-                if let early = obligation.issued[i], obligation.wantsNearMiss(i) {
-                    obligation.nearMisses.append((i, early, "the \(obligation.steps[i].name) invalidation at line \(early.event.line) came before the store at line \(change.ref.event.line)"))
+            var setupOld: EntryValue?
+            tracks[e].modifyObligation { obligation in
+                for i in obligation.steps.indices {
+                    if let early = obligation.issued[i], obligation.wantsNearMiss(i) {
+                        obligation.nearMisses.append((i, early, "the \(obligation.steps[i].name) invalidation at line \(early.event.line) came before the store at line \(change.ref.event.line)"))
+                    }
+                    obligation.issued[i] = nil
+                    obligation.completed[i] = false
                 }
-                obligation.issued[i] = nil
-                obligation.completed[i] = false
+                obligation.lastChange = change
+                if obligation.cachingModeSetup { setupOld = obligation.old }
             }
-            obligation.lastChange = change
-            if obligation.cachingModeSetup {
-                obligation.steps = requirements(e, old: obligation.old, new: change.after, replay, cachingModeSetup: true)
+            if let setupOld {
+                let steps = requirements(e, old: setupOld, new: change.after, replay, cachingModeSetup: true)
+                tracks[e].modifyObligation { $0.steps = steps }
             }
-            tracks[e].obligation = obligation
             return
         }
-        guard let update = tracks[e].open else { return }
+        guard let old = tracks[e].openOld else { return }
         let record = replay.entries[e]
         let unit = replay.units[record.unit]
         let shape = EntryShape(record)
-        let wasPresent = shape.isPresent(update.old)
+        let wasPresent = shape.isPresent(old)
         guard wasPresent || tracks[e].fetchedPresent || unit.cachingMode else { return }
         let cachingModeSetup = !wasPresent && unit.cachingMode
-        let steps = requirements(e, old: update.old, new: change.after, replay, cachingModeSetup: cachingModeSetup)
+        let steps = requirements(e, old: old, new: change.after, replay, cachingModeSetup: cachingModeSetup)
         guard !steps.isEmpty else { return }
-        tracks[e].obligation = Obligation(serial: change.serial, old: update.old, cachingModeSetup: cachingModeSetup,
+        tracks[e].obligation = Obligation(serial: change.serial, old: old, cachingModeSetup: cachingModeSetup,
                                           steps: steps, firstChange: change, lastChange: change,
                                           issued: Array(repeating: nil, count: steps.count),
                                           completed: Array(repeating: false, count: steps.count))
@@ -98,24 +102,20 @@ extension Analysis {
     mutating func invalidationIssued(_ e: Int, _ inv: Invalidation, _ ref: EventRef, _ replay: Replayer) {
         checkFlushBeforeInvalidation(e, inv, ref, replay)
         handshakeInvalidation(e, inv, ref)
-        if var obligation = tracks[e].obligation {
-            var changed = false
+        let kind = replay.entries[e].kind
+        tracks[e].modifyObligation { obligation in
             for i in obligation.steps.indices where !obligation.completed[i] && obligation.issued[i] == nil {
-                let newDID = Layout.domainID(replay.entries[e].kind, obligation.lastChange.after)
+                let newDID = Layout.domainID(kind, obligation.lastChange.after)
                 switch obligation.steps[i].match(inv, newDID: newDID) {
                 case .covers:
                     obligation.issued[i] = ref
-                    changed = true
                 case .wrongScope(let why):
                     if obligation.wantsNearMiss(i) {
                         obligation.nearMisses.append((i, ref, "the \(obligation.steps[i].name) invalidation at line \(ref.event.line) has \(why)"))
-                        changed = true
                     }
                 case .unrelated: break
                 }
             }
-            // Stored back only when changed: storing allocates its box.
-            if changed { tracks[e].obligation = obligation }
         }
         // A covering invalidation ends a live entry's in-place update, and
         // the unit no longer holds what it fetched before.
@@ -124,7 +124,7 @@ extension Analysis {
         let device = tracks[e].device
         let liveUpdate = isLiveUpdate(e, replay)
         guard liveUpdate || tracks[e].fetchedPresent else { return }
-        let cached = tracks[e].obligation?.old ?? tracks[e].handshake?.clear.before ?? device
+        let cached = tracks[e].cachedBeforeChange ?? device
         if let first = cachedRequirements(e, old: cached, new: device, replay).first, first.match(inv) == .covers {
             tracks[e].fetchedPresent = false
             if liveUpdate { endUpdate(e, new: device, replay) }
@@ -134,10 +134,14 @@ extension Analysis {
     /// A wait completes every invalidation issued before it.
     mutating func waitCompleted(_ e: Int, _ ref: EventRef, _ replay: Replayer) {
         handshakeWait(e)
-        if var obligation = tracks[e].obligation {
+        var satisfied = false
+        tracks[e].modifyObligation { obligation in
             for i in obligation.steps.indices where obligation.issued[i] != nil { obligation.completed[i] = true }
-            tracks[e].obligation = obligation.isSatisfied ? nil : obligation
-            if obligation.isSatisfied { tracks[e].fetchedPresent = false }
+            satisfied = obligation.isSatisfied
+        }
+        if satisfied {
+            tracks[e].obligation = nil
+            tracks[e].fetchedPresent = false
         }
         if tracks[e].hasRareState && tracks[e].hasChain { chainWaitCompleted(e, replay) }
     }

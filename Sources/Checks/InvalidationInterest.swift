@@ -366,7 +366,7 @@ extension Analysis {
     /// a live entry (which a covering invalidation ends).
     func hasPendingInvalidationWork(_ e: Int, _ replay: Replayer) -> Bool {
         // Field by field: a copy of the whole track retains all it holds.
-        if tracks[e].hasRareState && (tracks[e].hasHandshake || tracks[e].hasObligation || tracks[e].dirty != nil) { return true }
+        if tracks[e].hasRareState && (tracks[e].hasHandshake || tracks[e].hasObligation || tracks[e].hasDirty) { return true }
         return isLiveUpdate(e, replay)
     }
 
@@ -374,14 +374,14 @@ extension Analysis {
     /// live entry, which a covering invalidation ends.
     func isLiveUpdate(_ e: Int, _ replay: Replayer) -> Bool {
         // Fields, not the update: a copy of it retains its changes.
-        guard tracks[e].open?.explicit == false, let old = tracks[e].open?.old else { return false }
+        guard tracks[e].openIsExplicit == false, let old = tracks[e].openOld else { return false }
         return EntryShape(replay.entries[e]).isPresent(old)
     }
 
     /// An invalidation may find the entry's store unflushed and be reported
     /// for it (``checkFlushBeforeInvalidation(_:_:_:_:)``): once per update.
     func wantsFlushCheck(_ e: Int) -> Bool {
-        tracks[e].dirty != nil && enabled(.missingFlush)
+        tracks[e].hasDirty && enabled(.missingFlush)
             && !tracks[e].hasReported(.missingFlush, serial: tracks[e].openOrNextSerial)
     }
 
@@ -406,7 +406,7 @@ extension Analysis {
         state.cached = tracks[e].fetchedPresent
         state.live = isLiveUpdate(e, replay)
         guard tracks[e].hasRareState else { return state }
-        if let obligation = tracks[e].obligation {
+        tracks[e].readObligation { obligation in
             state.obligation = obligation.serial
             for i in obligation.steps.indices where i < 64 {
                 if obligation.issued[i] != nil { state.issued |= 1 << i }
@@ -445,8 +445,9 @@ extension Analysis {
         var keys: [InterestKey] = []
         var awaitingWait = false
         let device = tracks[e].device
-        if let obligation = tracks[e].obligation {
-            let newDID = Layout.domainID(replay.entries[e].kind, obligation.lastChange.after)
+        let kind = replay.entries[e].kind
+        tracks[e].readObligation { obligation in
+            let newDID = Layout.domainID(kind, obligation.lastChange.after)
             for i in obligation.steps.indices where !obligation.completed[i] {
                 if obligation.issued[i] == nil {
                     let mode: InterestMode = obligation.wantsNearMiss(i) ? .anyMatch : .covers
@@ -472,7 +473,7 @@ extension Analysis {
             for step in steps { InvalidationInterest.keys(for: step, unit: unit, mode: .anyMatch, newDID: nil, into: &keys) }
         }
         if isLiveUpdate(e, replay) || tracks[e].fetchedPresent {
-            let cached = tracks[e].obligation?.old ?? tracks[e].handshake?.clear.before ?? device
+            let cached = tracks[e].cachedBeforeChange ?? device
             if let first = cachedRequirements(e, old: cached, new: device, replay).first,
                !awaitsFirstStep(of: tracks[e].obligation, equalTo: first) {
                 InvalidationInterest.keys(for: first, unit: unit, mode: .covers, newDID: nil, into: &keys)

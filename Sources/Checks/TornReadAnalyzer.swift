@@ -10,7 +10,7 @@ extension Analysis {
         guard !touch.bytes.isEmpty else { return }
         let shape = EntryShape(replay.entries[e])
         let mask = shape.byteMask(touch.bytes)
-        let serialNow = tracks[e].open?.serial ?? tracks[e].serial
+        let serialNow = tracks[e].openSerial ?? tracks[e].serial
         let presentRange = shape.presentChunk * shape.chunk..<min((shape.presentChunk + 1) * shape.chunk, shape.size)
         if touch.bytes.overlaps(presentRange) {
             closeObservation(e)
@@ -19,7 +19,7 @@ extension Analysis {
             // The whole entry read at one point with no update open: a
             // settled value, never torn. Not kept, so that fetches sweeping
             // many entries cost no memory per entry.
-            if tracks[e].open == nil && touch.bytes.lowerBound <= 0 && touch.bytes.upperBound >= shape.size { return }
+            if !tracks[e].hasOpenUpdate && touch.bytes.lowerBound <= 0 && touch.bytes.upperBound >= shape.size { return }
             tracks[e].observation = Observation(value: touch.device & mask, seen: mask, fetches: [ref],
                                                 stores: storesRead(e, mask, shape),
                                                 firstSerial: tracks[e].openOrNextSerial,

@@ -296,6 +296,38 @@ struct EntryTrack {
         get { rare?.value.chain?.value }
         set { withRare { $0.chain.replace(with: newValue) } }
     }
+    // Fields read through these, not `tracks[e].open?.serial` at the call
+    // site: optional chaining on an array element copies the whole track
+    // (retaining each of its arrays) before reading one field.
+    /// An update is open.
+    var hasOpenUpdate: Bool { open != nil }
+    /// The open update's serial.
+    var openSerial: Int? { open?.serial }
+    /// Whether the open update was opened by `begin`.
+    var openIsExplicit: Bool? { open?.explicit }
+    /// The open update's O.
+    var openOld: EntryValue? { open?.old }
+    /// The number of changes the open update keeps.
+    var openChangeCount: Int? { open?.changes.count }
+    /// What the unit may hold cached: O of the open obligation, else the
+    /// value before Present was cleared, else nil (read in place).
+    var cachedBeforeChange: EntryValue? {
+        rare?.value.obligation?.value.old ?? rare?.value.handshake?.value.clear.before
+    }
+
+    /// Changes the open obligation where it is kept, if there is one (a
+    /// copy of it retains its arrays and copies its changes).
+    mutating func modifyObligation(_ body: (inout Obligation) -> Void) {
+        guard rare?.value.obligation != nil else { return }
+        body(&rare!.value.obligation!.value)
+    }
+
+    /// Reads the open obligation where it is kept, if there is one.
+    func readObligation<R>(_ body: (Obligation) -> R) -> R? {
+        guard let box = rare?.value.obligation else { return nil }
+        return body(box.value)
+    }
+
     /// The key of `rule`'s finding about update `serial` in ``reported``.
     static func reportKey(_ rule: Rule, serial: Int) -> Int { serial << 3 | rule.ordinal }
 
@@ -310,6 +342,8 @@ struct EntryTrack {
     var hasRareState: Bool { rare != nil }
     /// A handshake is in progress (without copying it out).
     var hasHandshake: Bool { rare?.value.handshake != nil }
+    /// A store is waiting for its flush (without copying it out).
+    var hasDirty: Bool { rare?.value.dirty != nil }
     /// An obligation is open (without copying it out).
     var hasObligation: Bool { rare?.value.obligation != nil }
     /// An update chain is kept (without copying it out).
