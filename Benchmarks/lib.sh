@@ -23,3 +23,16 @@ timed_runs() {
     rm -f "$times"
     echo "$(median "${walls[@]}") $(median "${cpus[@]}") $rss"
 }
+
+# time_once NAME COMMAND: one run of `sh -c COMMAND`, logged on stderr;
+# prints "wall cpu rss_kib". Exit status 1 (findings) is success here.
+time_once() {
+    local name=$1 cmd=$2 status=0 times e u s m
+    times=$(mktemp)
+    /usr/bin/time -f "%e %U %S %M" -o "$times" sh -c "$cmd" > /dev/null || status=$?
+    if [ "$status" -gt 1 ]; then echo "$name failed (exit $status): $cmd" >&2; rm -f "$times"; exit 1; fi
+    read -r e u s m < <(tail -n 1 "$times")
+    rm -f "$times"
+    echo "  $name: ${e} s wall, ${u} s user ${s} s sys, ${m} KiB" >&2
+    echo "$e $(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }') $m"
+}

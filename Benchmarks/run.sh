@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The speed-and-scale benchmark of issue 6. In one run, on the same
 # generated 20-million-event trace (zstd-compressed text, and its binary
-# form made by `hitless convert`), times RUNS runs (default 3) of each
-# command and prints medians of wall time, events per second, the ratios the
+# form made by `hitless convert`), times RUNS rounds (default 3) of every
+# command in turn and prints medians of wall time, events per second, the ratios the
 # issue asks for and peak resident memory (/usr/bin/time -f %M). Then the
 # same for a 2-million-event trace, for linearity and memory at both sizes.
 # Issue 4 asks for analysis in at most twice the time of parsing alone:
@@ -59,27 +59,43 @@ LITTLE=$(trace "$SMALL")
 echo "traces: $BIG.zst ($(du -h "$BIG.zst" | cut -f1)), $BIG.htb.zst ($(du -h "$BIG.htb.zst" | cut -f1)); $RUNS runs each; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 RESULTS=$(mktemp)
-trap 'rm -f "$RESULTS"' EXIT
-# measure KEY EVENTS NAME COMMAND
-measure() {
-    local key=$1 n=$2 name=$3 cmd=$4 wall cpu rss
-    read -r wall cpu rss < <(timed_runs "$name" "$cmd")
-    echo "$key $n $wall $cpu $rss $name" >> "$RESULTS"
-}
-
-measure zdc "$EVENTS" "zstd -dc (text)" "zstd -dc '$BIG.zst' > /dev/null"
-measure wcl "$EVENTS" "zstdcat | wc -l (text)" "zstdcat '$BIG.zst' | wc -l"
-measure stats "$EVENTS" "hitless stats (text)" "'$BIN' stats '$BIG.zst'"
-measure tso "$EVENTS" "hitless analyze (text, tso)" "'$BIN' analyze '$BIG.zst'"
-measure weak "$EVENTS" "hitless analyze --memory-model weak (text)" "'$BIN' analyze --memory-model weak '$BIG.zst'"
-measure bzdc "$EVENTS" "zstd -dc (binary)" "zstd -dc '$BIG.htb.zst' > /dev/null"
-measure bstats "$EVENTS" "hitless stats (binary)" "'$BIN' stats '$BIG.htb.zst'"
-measure btso "$EVENTS" "hitless analyze (binary, tso)" "'$BIN' analyze '$BIG.htb.zst'"
-measure stso "$SMALL" "hitless analyze (text, tso, small)" "'$BIN' analyze '$LITTLE.zst'"
-measure sbtso "$SMALL" "hitless analyze (binary, tso, small)" "'$BIN' analyze '$LITTLE.htb.zst'"
+RUNLOG=$(mktemp)
+trap 'rm -f "$RESULTS" "$RUNLOG"' EXIT
+# The commands, as KEY|EVENTS|NAME|COMMAND. They are run round-robin, RUNS
+# rounds of every command in turn: this machine's speed drifts by up to
+# twice over minutes, and each ratio should compare runs made at the same
+# time, not a command's runs early with another's late.
 FOUR="'$LITTLE.zst' '$LITTLE.zst' '$LITTLE.zst' '$LITTLE.zst'"
-measure j1 "$((4 * SMALL))" "hitless analyze --jobs 1, 4 traces (small)" "'$BIN' analyze --jobs 1 $FOUR"
-measure j2 "$((4 * SMALL))" "hitless analyze --jobs 2, 4 traces (small)" "'$BIN' analyze --jobs 2 $FOUR"
+COMMANDS=(
+    "zdc|$EVENTS|zstd -dc (text)|zstd -dc '$BIG.zst' > /dev/null"
+    "wcl|$EVENTS|zstdcat | wc -l (text)|zstdcat '$BIG.zst' | wc -l"
+    "stats|$EVENTS|hitless stats (text)|'$BIN' stats '$BIG.zst'"
+    "tso|$EVENTS|hitless analyze (text, tso)|'$BIN' analyze '$BIG.zst'"
+    "weak|$EVENTS|hitless analyze --memory-model weak (text)|'$BIN' analyze --memory-model weak '$BIG.zst'"
+    "bzdc|$EVENTS|zstd -dc (binary)|zstd -dc '$BIG.htb.zst' > /dev/null"
+    "bstats|$EVENTS|hitless stats (binary)|'$BIN' stats '$BIG.htb.zst'"
+    "btso|$EVENTS|hitless analyze (binary, tso)|'$BIN' analyze '$BIG.htb.zst'"
+    "stso|$SMALL|hitless analyze (text, tso, small)|'$BIN' analyze '$LITTLE.zst'"
+    "sbtso|$SMALL|hitless analyze (binary, tso, small)|'$BIN' analyze '$LITTLE.htb.zst'"
+    "j1|$((4 * SMALL))|hitless analyze --jobs 1, 4 traces (small)|'$BIN' analyze --jobs 1 $FOUR"
+    "j2|$((4 * SMALL))|hitless analyze --jobs 2, 4 traces (small)|'$BIN' analyze --jobs 2 $FOUR"
+)
+for round in $(seq "$RUNS"); do
+    echo "round $round of $RUNS" >&2
+    for entry in "${COMMANDS[@]}"; do
+        IFS='|' read -r key n name cmd <<< "$entry"
+        echo "$key $(time_once "$name" "$cmd")" >> "$RUNLOG"
+    done
+done
+# Per command: median wall, median CPU, highest peak memory.
+for entry in "${COMMANDS[@]}"; do
+    IFS='|' read -r key n name cmd <<< "$entry"
+    walls=$(awk -v k="$key" '$1 == k { print $2 }' "$RUNLOG")
+    cpus=$(awk -v k="$key" '$1 == k { print $3 }' "$RUNLOG")
+    rss=$(awk -v k="$key" '$1 == k && $4 > m { m = $4 } END { print m }' "$RUNLOG")
+    # shellcheck disable=SC2086
+    echo "$key $n $(median $walls) $(median $cpus) $rss $name" >> "$RESULTS"
+done
 
 awk '
 { key[NR] = $1; n[$1] = $2; wall[$1] = $3; cpu[$1] = $4; rss[$1] = $5; name = $6; for (i = 7; i <= NF; i++) name = name " " $i; label[$1] = name }
