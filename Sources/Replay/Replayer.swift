@@ -173,6 +173,10 @@ public struct Replayer: Sendable {
     // Tables by id; the ids of unlinked tables are reused, so these arrays
     // grow with the tables reachable at once, not with the events.
     private var tables: [TableInstance?] = []
+    /// Per table id, what every store, flush and fetch reads of its table:
+    /// plain values, so reading them copies no label (a copy of a
+    /// `TableInstance?` retains its label string, several times a store).
+    private var geometry: [TableGeometry] = []
     private var freeTableIDs: [Int] = []
     private var unlinkedTableIDs: [Int] = []
     private var tableRefs: [Int] = []
@@ -373,7 +377,8 @@ public struct Replayer: Sendable {
             let hit = current[k]
             let before = beforeValues[k]
             // An earlier hit's relink may have unlinked this table.
-            guard let table = tables[hit.table] else { continue }
+            let table = geometry[hit.table]
+            guard table.live else { continue }
             let after = cpuEntry(hit.table, hit.index)
             let coherent = units[table.unit].coherent
             let device = coherent ? after : deviceEntry(hit.table, hit.index)
@@ -392,7 +397,8 @@ public struct Replayer: Sendable {
         // one whose table its own pointer change unlinks.
         for k in current.indices {
             let hit = current[k]
-            guard let table = tables[hit.table], units[table.unit].coherent else { continue }
+            let table = geometry[hit.table]
+            guard table.live, units[table.unit].coherent, table.isPointerTable else { continue }
             let before = beforeValues[k]
             try relink(hit.table, hit.index, before, cpuEntry(hit.table, hit.index), event)
         }
@@ -422,7 +428,8 @@ public struct Replayer: Sendable {
         }
         for k in current.indices {
             let hit = current[k]
-            guard let table = tables[hit.table] else { continue }
+            let table = geometry[hit.table]
+            guard table.live else { continue }
             let record = try entryRecord(hit.table, hit.index, event)
             entries[record].lastEvent = eventCount
             let cpu = cpuEntry(hit.table, hit.index)
@@ -435,7 +442,8 @@ public struct Replayer: Sendable {
         }
         for k in current.indices {
             let hit = current[k]
-            guard let table = tables[hit.table], !units[table.unit].coherent else { continue }
+            let table = geometry[hit.table]
+            guard table.live, !units[table.unit].coherent, table.isPointerTable else { continue }
             let before = beforeValues[k]
             try relink(hit.table, hit.index, before, deviceEntry(hit.table, hit.index), event)
         }
@@ -484,7 +492,8 @@ public struct Replayer: Sendable {
         }
         let current = hits
         for hit in current {
-            guard let table = tables[hit.table] else { continue }
+            let table = geometry[hit.table]
+            guard table.live else { continue }
             if let unitFilter, table.unit != unitFilter { continue }
             let record = try entryRecord(hit.table, hit.index, event)
             entries[record].lastEvent = eventCount
@@ -528,12 +537,14 @@ public struct Replayer: Sendable {
     // MARK: - Entries
 
     private func cpuEntry(_ table: Int, _ index: Int) -> EntryValue {
-        guard let t = tables[table] else { return EntryValue() }
+        let t = geometry[table]
+        guard t.live else { return EntryValue() }
         return memory.entry(addr: t.entryAddress(index), size: min(t.entrySize, EntryValue.maxSize))
     }
 
     private func deviceEntry(_ table: Int, _ index: Int) -> EntryValue {
-        guard let t = tables[table] else { return EntryValue() }
+        let t = geometry[table]
+        guard t.live else { return EntryValue() }
         if units[t.unit].coherent { return cpuEntry(table, index) }
         let addr = t.entryAddress(index)
         if deviceMemory.hasPage(addr) && deviceMemory.hasPage(addr &+ UInt64(t.entrySize - 1)) {
@@ -579,7 +590,7 @@ public struct Replayer: Sendable {
         return memory.entry(addr: r.addr, size: min(r.size, EntryValue.maxSize))
     }
 
-    private func byteRange(_ table: TableInstance, _ index: Int, _ addr: UInt64, _ size: UInt64) -> Range<Int> {
+    private func byteRange(_ table: TableGeometry, _ index: Int, _ addr: UInt64, _ size: UInt64) -> Range<Int> {
         let entryStart = table.entryAddress(index)
         let entryEnd = entryStart &+ UInt64(table.entrySize)
         let lo = max(addr, entryStart)
@@ -704,7 +715,8 @@ public struct Replayer: Sendable {
     }
 
     private mutating func addHits(_ t: Int, _ addr: UInt64, _ end: UInt64) {
-        guard let table = tables[t] else { return }
+        let table = geometry[t]
+        guard table.live else { return }
         let tableEnd = table.base &+ (table.byteCount - 1)
         guard addr <= tableEnd, end >= table.base else { return }
         let lo = max(addr, table.base)
@@ -746,10 +758,12 @@ public struct Replayer: Sendable {
         if let free = freeTableIDs.popLast() {
             id = free
             tables[id] = table
+            geometry[id] = TableGeometry(table)
             tableRefs[id] = 1
         } else {
             id = tables.count
             tables.append(table)
+            geometry.append(TableGeometry(table))
             tableRefs.append(1)
             tableChildren.append([:])
             tableEntryRecords.append(.unallocated)
@@ -857,6 +871,7 @@ public struct Replayer: Sendable {
         }
         let children = tableChildren[id]
         tables[id] = nil
+        geometry[id] = TableGeometry()
         tableChildren[id] = [:]
         tableEntryRecords[id] = .unallocated
         // Reused from the next event on: within one event, an id names one table.
@@ -905,4 +920,31 @@ public struct Replayer: Sendable {
         }
         return result.sorted { $0.0 < $1.0 }
     }
+}
+
+/// The parts of a table the replay reads on every store, flush and fetch
+/// that touches it (``TableInstance`` without its label).
+struct TableGeometry {
+    var unit = 0
+    var base: UInt64 = 0
+    var byteCount: UInt64 = 0
+    var entrySize = 1
+    /// A table has this id (it is reachable).
+    var live = false
+    /// Its entries point to tables (root, scalable context, PASID directory):
+    /// a change may link or unlink some.
+    var isPointerTable = false
+
+    init() {}
+
+    init(_ table: TableInstance) {
+        unit = table.unit
+        base = table.base
+        byteCount = table.byteCount
+        entrySize = table.entrySize
+        live = true
+        isPointerTable = table.kind == .root || table.kind == .smContext || table.kind == .pasidDirectory
+    }
+
+    func entryAddress(_ index: Int) -> UInt64 { base &+ UInt64(index) * UInt64(entrySize) }
 }
