@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 
 /// Reads another source on a thread of its own, a few chunks ahead of its
@@ -29,7 +32,14 @@ final class ReadAheadSource: ByteSource {
         name = input.name
         queue = ChunkQueue(input: input, depth: Self.depth, chunkSize: Self.chunkSize)
         let queue = self.queue
-        let thread = Thread { queue.fill() }
+        let thread = Thread {
+            // Below the threads it feeds, as the parser is below the replay
+            // (Replay's `yieldToConsumer`): the slowest stage keeps a core.
+            #if os(Linux)
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 5)
+            #endif
+            queue.fill()
+        }
         thread.stackSize = 1 << 20
         thread.start()
     }

@@ -101,3 +101,35 @@ struct ForEachStepProgressTests {
         #expect(calls.last?.1 == UInt64(bytes.count))
     }
 }
+
+@Suite("Pipelined replay driver, thread priorities")
+struct ForEachStepPriorityTests {
+    /// The nice value of a thread, from its /proc stat line (field 19,
+    /// counted after the parenthesized command name).
+    static func nice(_ statPath: String) -> Int? {
+        guard let stat = try? String(contentsOfFile: statPath, encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 16 ? Int(fields[16]) : nil
+    }
+
+    static func threadNices() -> [Int] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.compactMap { nice("/proc/self/task/\($0)/stat") }
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/proc/thread-self/stat")))
+    func theParserYieldsToTheReplayAndTheReplayKeepsItsPriority() throws {
+        let bytes = Array(TraceGenerator.text(GeneratorOptions(events: 50_000, seed: 3)).0.utf8)
+        let before = Self.nice("/proc/thread-self/stat")
+        var during: Int?
+        var feeders = 0
+        _ = try Replayer.forEachStep(try TraceReader(bytes: bytes, name: "t")) { step, _ throws(TraceError) in
+            guard step.index == 20_000 else { return }
+            during = Self.nice("/proc/thread-self/stat")
+            feeders = Self.threadNices().filter { $0 == (before ?? 0) + 5 }.count
+        }
+        #expect(during != nil && during == before, "the replaying thread keeps its priority")
+        #expect(feeders >= 1, "the parsing thread runs at nice +5")
+    }
+}
