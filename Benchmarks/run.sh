@@ -61,35 +61,35 @@ echo "traces: $BIG.zst ($(du -h "$BIG.zst" | cut -f1)), $BIG.htb.zst ($(du -h "$
 RESULTS=$(mktemp)
 RUNLOG=$(mktemp)
 trap 'rm -f "$RESULTS" "$RUNLOG"' EXIT
-# The commands, as KEY|EVENTS|NAME|COMMAND. They are run round-robin, RUNS
+# The commands, as KEY, EVENTS, NAME and COMMAND separated by tabs. They are run round-robin, RUNS
 # rounds of every command in turn: this machine's speed drifts by up to
 # twice over minutes, and each ratio should compare runs made at the same
 # time, not a command's runs early with another's late.
 FOUR="'$LITTLE.zst' '$LITTLE.zst' '$LITTLE.zst' '$LITTLE.zst'"
 COMMANDS=(
-    "zdc|$EVENTS|zstd -dc (text)|zstd -dc '$BIG.zst' > /dev/null"
-    "wcl|$EVENTS|zstdcat | wc -l (text)|zstdcat '$BIG.zst' | wc -l"
-    "stats|$EVENTS|hitless stats (text)|'$BIN' stats '$BIG.zst'"
-    "tso|$EVENTS|hitless analyze (text, tso)|'$BIN' analyze '$BIG.zst'"
-    "weak|$EVENTS|hitless analyze --memory-model weak (text)|'$BIN' analyze --memory-model weak '$BIG.zst'"
-    "bzdc|$EVENTS|zstd -dc (binary)|zstd -dc '$BIG.htb.zst' > /dev/null"
-    "bstats|$EVENTS|hitless stats (binary)|'$BIN' stats '$BIG.htb.zst'"
-    "btso|$EVENTS|hitless analyze (binary, tso)|'$BIN' analyze '$BIG.htb.zst'"
-    "stso|$SMALL|hitless analyze (text, tso, small)|'$BIN' analyze '$LITTLE.zst'"
-    "sbtso|$SMALL|hitless analyze (binary, tso, small)|'$BIN' analyze '$LITTLE.htb.zst'"
-    "j1|$((4 * SMALL))|hitless analyze --jobs 1, 4 traces (small)|'$BIN' analyze --jobs 1 $FOUR"
-    "j2|$((4 * SMALL))|hitless analyze --jobs 2, 4 traces (small)|'$BIN' analyze --jobs 2 $FOUR"
+    "zdc\t$EVENTS\tzstd -dc (text)\tzstd -dc '$BIG.zst' > /dev/null"
+    "wcl\t$EVENTS\tzstdcat | wc -l (text)\tzstdcat '$BIG.zst' | wc -l"
+    "stats\t$EVENTS\thitless stats (text)\t'$BIN' stats '$BIG.zst'"
+    "tso\t$EVENTS\thitless analyze (text, tso)\t'$BIN' analyze '$BIG.zst'"
+    "weak\t$EVENTS\thitless analyze --memory-model weak (text)\t'$BIN' analyze --memory-model weak '$BIG.zst'"
+    "bzdc\t$EVENTS\tzstd -dc (binary)\tzstd -dc '$BIG.htb.zst' > /dev/null"
+    "bstats\t$EVENTS\thitless stats (binary)\t'$BIN' stats '$BIG.htb.zst'"
+    "btso\t$EVENTS\thitless analyze (binary, tso)\t'$BIN' analyze '$BIG.htb.zst'"
+    "stso\t$SMALL\thitless analyze (text, tso, small)\t'$BIN' analyze '$LITTLE.zst'"
+    "sbtso\t$SMALL\thitless analyze (binary, tso, small)\t'$BIN' analyze '$LITTLE.htb.zst'"
+    "j1\t$((4 * SMALL))\thitless analyze --jobs 1, 4 traces (small)\t'$BIN' analyze --jobs 1 $FOUR"
+    "j2\t$((4 * SMALL))\thitless analyze --jobs 2, 4 traces (small)\t'$BIN' analyze --jobs 2 $FOUR"
 )
 for round in $(seq "$RUNS"); do
     echo "round $round of $RUNS" >&2
     for entry in "${COMMANDS[@]}"; do
-        IFS='|' read -r key n name cmd <<< "$entry"
+        IFS=$'\t' read -r key n name cmd <<< "$(printf '%b' "$entry")"
         echo "$key $(time_once "$name" "$cmd")" >> "$RUNLOG"
     done
 done
 # Per command: median wall, median CPU, highest peak memory.
 for entry in "${COMMANDS[@]}"; do
-    IFS='|' read -r key n name cmd <<< "$entry"
+    IFS=$'\t' read -r key n name cmd <<< "$(printf '%b' "$entry")"
     walls=$(awk -v k="$key" '$1 == k { print $2 }' "$RUNLOG")
     cpus=$(awk -v k="$key" '$1 == k { print $3 }' "$RUNLOG")
     rss=$(awk -v k="$key" '$1 == k && $4 > m { m = $4 } END { print m }' "$RUNLOG")

@@ -24,14 +24,17 @@ extension Analysis {
                                                 stores: storesRead(e, mask, shape),
                                                 firstSerial: tracks[e].openOrNextSerial,
                                                 lastSerial: serialNow)
-        } else if tracks[e].observation != nil {
-            let fresh = mask & ~tracks[e].observation!.seen
+        } else if let seen = tracks[e].observationSeen {
+            let fresh = mask & ~seen
             let stores = storesRead(e, fresh, shape)
-            tracks[e].observation!.value = tracks[e].observation!.value | (touch.device & fresh)
-            tracks[e].observation!.seen = tracks[e].observation!.seen | fresh
-            if tracks[e].observation!.fetches.count < 16 { tracks[e].observation!.fetches.append(ref) }
-            for store in stores where tracks[e].observation!.stores.count < 16 { tracks[e].observation!.stores.append(store) }
-            tracks[e].observation!.lastSerial = serialNow
+            let device = touch.device
+            tracks[e].modifyObservation { observation in
+                observation.value = observation.value | (device & fresh)
+                observation.seen = observation.seen | fresh
+                if observation.fetches.count < 16 { observation.fetches.append(ref) }
+                for store in stores where observation.stores.count < 16 { observation.stores.append(store) }
+                observation.lastSerial = serialNow
+            }
         }
     }
 
@@ -39,10 +42,10 @@ extension Analysis {
     /// in `read`: the stores whose values a fetch of them sees. Bytes no
     /// change of the open update wrote still hold its O.
     private func storesRead(_ e: Int, _ read: EntryValue, _ shape: EntryShape) -> [EventRef] {
-        guard let open = tracks[e].open, read != EntryValue() else { return [] }
+        guard read != EntryValue(), let changes = tracks[e].openChanges else { return [] }
         var unexplained = read
         var stores: [EventRef] = []
-        for change in open.changes.reversed() {
+        for change in changes.reversed() {
             let written = shape.byteMask(change.bytes)
             guard written & unexplained != EntryValue() else { continue }
             stores.append(change.ref)

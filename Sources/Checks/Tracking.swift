@@ -307,6 +307,8 @@ struct EntryTrack {
     var openIsExplicit: Bool? { open?.explicit }
     /// The open update's O.
     var openOld: EntryValue? { open?.old }
+    /// The open update's changes (a retained array, not a copy of the update).
+    var openChanges: [Change]? { open?.changes }
     /// The number of changes the open update keeps.
     var openChangeCount: Int? { open?.changes.count }
     /// What the unit may hold cached: O of the open obligation, else the
@@ -321,6 +323,18 @@ struct EntryTrack {
         guard rare?.value.obligation != nil else { return }
         body(&rare!.value.obligation!.value)
     }
+
+    /// Changes the current fetch sequence where it is kept, if there is one.
+    mutating func modifyObservation(_ body: (inout Observation) -> Void) {
+        guard rare?.value.observation != nil else { return }
+        body(&rare!.value.observation!.value)
+    }
+
+    /// A fetch sequence is being recorded (without copying it out).
+    var hasObservation: Bool { rare?.value.observation != nil }
+
+    /// The bytes the current fetch sequence has read so far.
+    var observationSeen: EntryValue? { rare?.value.observation?.value.seen }
 
     /// Reads the open obligation where it is kept, if there is one.
     func readObligation<R>(_ body: (Obligation) -> R) -> R? {
