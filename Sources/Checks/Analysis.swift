@@ -79,7 +79,8 @@ public struct Analysis {
     var openEpochs: [UInt32: Set<Int>] = [:]
     /// The last requirements computed for each entry with pending
     /// invalidation work (at most two), with what they were computed from.
-    var requirementMemo: [Int: [RequirementMemo]] = [:]
+    /// (Per entry, by index: a dictionary cost a hash on every visit.)
+    var requirementMemo: [[RequirementMemo]] = []
     /// Which entries each invalidation and wait must visit.
     var interest = InvalidationInterest()
     /// Entries visited by invalidations and waits so far: tests check that

@@ -27,11 +27,13 @@ extension Analysis {
     /// device-visible one (an unflushed store).
     mutating func cachedRequirements(_ e: Int, old: EntryValue, new: EntryValue, _ replay: Replayer) -> [RequiredInvalidation] {
         let deviceTLB = deviceTLBEnabled(e, old: old, new: new, replay)
-        var memos = requirementMemo[e] ?? []
-        if let memo = memos.first(where: { $0.old == old && $0.new == new && $0.deviceTLB == deviceTLB }) { return memo.steps }
+        while requirementMemo.count <= e { requirementMemo.append([]) }
+        if let memo = requirementMemo[e].first(where: { $0.old == old && $0.new == new && $0.deviceTLB == deviceTLB }) {
+            return memo.steps
+        }
         let steps = requirements(e, old: old, new: new, replay)
-        memos.insert(RequirementMemo(old: old, new: new, deviceTLB: deviceTLB, steps: steps), at: 0)
-        requirementMemo[e] = Array(memos.prefix(2))
+        if requirementMemo[e].count == 2 { requirementMemo[e].removeLast() }
+        requirementMemo[e].insert(RequirementMemo(old: old, new: new, deviceTLB: deviceTLB, steps: steps), at: 0)
         return steps
     }
 

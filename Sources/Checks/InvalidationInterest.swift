@@ -438,7 +438,7 @@ extension Analysis {
         let wantsKeys = interest.setPending(e, unit: unit, isPending)
         if !isPending {
             if wantsKeys { interest.update(e, unit: unit, keys: [], awaitingWait: false) }
-            requirementMemo[e] = nil
+            if e < requirementMemo.count { requirementMemo[e] = [] }
             return
         }
         guard wantsKeys else { return }

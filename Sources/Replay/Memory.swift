@@ -151,6 +151,15 @@ public struct SparseMemory: Sendable {
 
     /// Reads `size` bytes (at most 16) as a little-endian integer.
     public func read(addr: UInt64, size: Int) -> UInt128 {
+        // A word within one page (the checks read root and context words
+        // on every invalidation): one lookup, not one per byte.
+        if size == 8, Int(addr & Self.pageMask) + 8 <= Self.pageSize {
+            guard let b = base(addr) else { return 0 }
+            let offset = b & Self.slabMask + Int(addr & Self.pageMask)
+            return slabs[b >> Self.slabShift].withUnsafeBytes { raw in
+                UInt128(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+            }
+        }
         var v: UInt128 = 0
         for i in stride(from: size - 1, through: 0, by: -1) {
             v = v << 8 | UInt128(byte(addr &+ UInt64(i)))
