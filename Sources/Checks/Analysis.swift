@@ -148,11 +148,13 @@ public struct Analysis {
                 // Fields, not the record: copying one retains its identity and history.
                 let fetchSize = replay.entries[touch.entry].fetchSize
                 let e = prepare(touch.entry, touch.before)
-                checkAlignment(write, touch, fetchSize: fetchSize, ref, replay)
+                // Tested here, not only in the analyzer: the call copies the touch.
+                let atomic = isSingleCopyAtomic(write, fetchSize: fetchSize)
+                if !atomic { checkAlignment(write, touch, fetchSize: fetchSize, ref, replay) }
                 if replay.units[replay.entries[touch.entry].unit].coherent {
                     guard touch.after != touch.before else { continue }
                     var change = Change(ref: ref, before: touch.before, after: touch.after, bytes: touch.bytes)
-                    change.splits = !isSingleCopyAtomic(write, fetchSize: fetchSize)
+                    change.splits = !atomic
                     deviceChanged(e, change, replay)
                 } else {
                     noteUnflushedStore(e, touch, ref)
@@ -382,9 +384,12 @@ public struct Analysis {
     func differingBytes(_ a: EntryValue, _ b: EntryValue) -> Range<Int> {
         let diff = a ^ b
         var lo = 64, hi = 0
-        for i in 0..<64 where diff.byte(i) != 0 {
-            lo = min(lo, i)
-            hi = i + 1
+        // A word at a time: its lowest and highest nonzero bytes.
+        for w in 0..<8 {
+            let x = diff[w]
+            guard x != 0 else { continue }
+            lo = min(lo, w * 8 + x.trailingZeroBitCount / 8)
+            hi = w * 8 + 8 - x.leadingZeroBitCount / 8
         }
         return lo < hi ? lo..<hi : 0..<0
     }

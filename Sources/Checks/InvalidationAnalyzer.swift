@@ -12,10 +12,10 @@ extension Analysis {
     /// `deviceTLB` overrides whether the device has ATS enabled.
     func requirements(_ e: Int, old: EntryValue, new: EntryValue, _ replay: Replayer,
                       cachingModeSetup: Bool = false, deviceTLB: Bool? = nil) -> [RequiredInvalidation] {
-        let record = replay.entries[e]
         // Which domain id each step takes (the cached entry's old one; under
-        // caching mode the new one, or 0) is the table's business.
-        return InvalidationRequirements.required(for: record.identity, old: old, new: new,
+        // caching mode the new one, or 0) is the table's business. (Fields,
+        // not the record: a copy of one retains its strings and history.)
+        return InvalidationRequirements.required(for: replay.entries[e].identity, old: old, new: new,
                                                  deviceTLB: deviceTLB ?? deviceTLBEnabled(e, old: old, new: new, replay),
                                                  cachingModeSetup: cachingModeSetup)
     }
@@ -41,14 +41,13 @@ extension Analysis {
     /// TT = 01b, scalable context DTE, and for a PASID entry its device's
     /// scalable context entry's DTE, read by the walk.
     func deviceTLBEnabled(_ e: Int, old: EntryValue, new: EntryValue, _ replay: Replayer) -> Bool {
-        let record = replay.entries[e]
-        switch record.kind {
+        switch replay.entries[e].kind {
         case .context: return old[0] >> 2 & 3 == 1 || new[0] >> 2 & 3 == 1
         case .smContext: return (old[0] | new[0]) & 4 != 0
         case .pasid:
-            guard let sid = record.identity.sid else { return false }
-            let unit = replay.units[record.unit]
-            guard let root = unit.root, unit.mode == .scalable else { return false }
+            guard let sid = replay.entries[e].identity.sid else { return false }
+            let u = replay.entries[e].unit
+            guard let root = replay.units[u].root, replay.units[u].mode == .scalable else { return false }
             let bus = UInt64(sid >> 8), devfn = UInt64(sid & 0xff)
             let rootWord = UInt64(truncatingIfNeeded: replay.memory.read(addr: root &+ bus * 16 &+ (devfn >= 128 ? 8 : 0), size: 8))
             guard rootWord & 1 == 1 else { return false }
@@ -86,12 +85,10 @@ extension Analysis {
             return
         }
         guard let old = tracks[e].openOld else { return }
-        let record = replay.entries[e]
-        let unit = replay.units[record.unit]
-        let shape = EntryShape(record)
-        let wasPresent = shape.isPresent(old)
-        guard wasPresent || tracks[e].fetchedPresent || unit.cachingMode else { return }
-        let cachingModeSetup = !wasPresent && unit.cachingMode
+        let cachingMode = replay.units[replay.entries[e].unit].cachingMode
+        let wasPresent = EntryShape(replay.entries[e]).isPresent(old)
+        guard wasPresent || tracks[e].fetchedPresent || cachingMode else { return }
+        let cachingModeSetup = !wasPresent && cachingMode
         let steps = requirements(e, old: old, new: change.after, replay, cachingModeSetup: cachingModeSetup)
         guard !steps.isEmpty else { return }
         tracks[e].obligation = Obligation(serial: change.serial, old: old, cachingModeSetup: cachingModeSetup,

@@ -18,8 +18,7 @@ extension Analysis {
     /// The torn-state search over one update; true when it found one.
     private mutating func analyzeUpdateAlone(_ e: Int, _ update: Update, new: EntryValue, _ replay: Replayer) -> Bool {
         guard update.changes.count > 0 else { return false }
-        let record = replay.entries[e]
-        let shape = EntryShape(record)
+        let shape = EntryShape(replay.entries[e])
         // Quick answers for the common shapes: one atomic change within the
         // Present chunk exposes only O and N, and a setup whose only present
         // version is its last exposes only N.
@@ -39,6 +38,7 @@ extension Analysis {
         noteTornInOrder(e, update.serial)
 
         let first = update.changes[0]
+        let record = replay.entries[e]
         let message = "\(entryName(record)) is rewritten in place while present: from line \(first.ref.event.line) the unit can fetch a mix of old and new words"
         var events: [(ref: EventRef?, role: String)] = []
         for (k, change) in update.changes.enumerated() {
