@@ -21,6 +21,8 @@ struct LineParser {
 
     let fileName: String
     var symbols = SymbolTable()
+    /// The canonical store's recent `at=` and `unit=` names.
+    var recentNames = RecentNames()
     var sawHeaderOrEvent = false
     private var lastTime: UInt64?
     private var lastTimeLine: UInt64 = 0

@@ -34,6 +34,27 @@ import TraceGenerator
         #expect(fast == general, "\(text.debugDescription)", sourceLocation: sourceLocation)
     }
 
+    @Test func sitesThatDifferInOneByteAreDifferentNames() {
+        // Names of 8 to 24 bytes are remembered by their first, middle and
+        // last words: a change of any one byte, at any length, is another name.
+        var text = "hitless-trace 1\n"
+        for length in 7...26 {
+            let base = Array(repeating: UInt8(ascii: "s"), count: length)
+            for position in 0..<length {
+                var site = base
+                site[position] = UInt8(ascii: "t")
+                for name in [base, site, base] {
+                    text += "store addr=0x10 size=8 value=0x1 at=\(String(decoding: name, as: UTF8.self))\n"
+                    text += "store addr=0x18 size=8 value=0x1 unit=\(String(decoding: name, as: UTF8.self))\n"
+                }
+            }
+        }
+        Self.expectSameBothWays(text)
+        let outcome = Self.read(text, fastPath: true)
+        let sites = outcome.events.compactMap(\.site)
+        #expect(Set(sites).count == Set(outcome.names).count - 1, "every distinct site has its own symbol")
+    }
+
     @Test func aCanonicalStoreReadsAsTheGeneralParserReadsIt() {
         let text = "hitless-trace 1\nstore addr=0x1000 size=8 value=0xdeadbeef00000001 t=10 cpu=3 unit=dmar0 at=f+0x1\n"
         Self.expectSameBothWays(text)
