@@ -82,8 +82,8 @@ public struct SparseMemory: Sendable {
         if let b = base(addr) { marks[b >> Self.pageShift] = true }
     }
 
-    /// Writes `size` bytes (1, 2, 4 or 8) of `value` at `addr`, which lie
-    /// within the page at storage offset `base`.
+    /// Writes `size` bytes of `value` at `addr`, least significant first,
+    /// which lie within the page at storage offset `base`.
     @inline(__always) mutating func write(inPage base: Int, addr: UInt64, size: Int, value: UInt128) {
         let b = base & Self.slabMask + Int(addr & Self.pageMask)
         slabs[base >> Self.slabShift].withUnsafeMutableBytes { raw in
@@ -114,23 +114,7 @@ public struct SparseMemory: Sendable {
     public mutating func write(addr: UInt64, size: Int, value: UInt128) {
         let offset = Int(addr & Self.pageMask)
         if offset + size <= Self.pageSize {
-            let page = base(forPage: addr >> Self.pageShift)
-            let b = page & Self.slabMask + offset
-            slabs[page >> Self.slabShift].withUnsafeMutableBytes { raw in
-                switch size {
-                case 8: raw.storeBytes(of: UInt64(truncatingIfNeeded: value).littleEndian, toByteOffset: b, as: UInt64.self)
-                case 4: raw.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, toByteOffset: b, as: UInt32.self)
-                case 16:
-                    raw.storeBytes(of: UInt64(truncatingIfNeeded: value).littleEndian, toByteOffset: b, as: UInt64.self)
-                    raw.storeBytes(of: UInt64(truncatingIfNeeded: value >> 64).littleEndian, toByteOffset: b + 8, as: UInt64.self)
-                default:
-                    var v = value
-                    for i in 0..<size {
-                        raw[b + i] = UInt8(truncatingIfNeeded: v)
-                        v >>= 8
-                    }
-                }
-            }
+            write(inPage: base(forPage: addr >> Self.pageShift), addr: addr, size: size, value: value)
             return
         }
         var v = value
