@@ -433,9 +433,12 @@ extension Analysis {
         // Fields, not the record: copying one retains its identity and history.
         let unit = replay.entries[e].unit
         let isPending = hasPendingInvalidationWork(e, replay)
-        guard isPending || tracks[e].isPending else { return }
+        let wasPending = tracks[e].isPending
+        guard isPending || wasPending else { return }
         tracks[e].isPending = isPending
-        let wantsKeys = interest.setPending(e, unit: unit, isPending)
+        // The track's flag mirrors the unit's set: change the set (a hash)
+        // only when the flag changes.
+        let wantsKeys = isPending == wasPending ? interest.isIndexed(unit) : interest.setPending(e, unit: unit, isPending)
         if !isPending {
             if wantsKeys { interest.update(e, unit: unit, keys: [], awaitingWait: false) }
             if e < requirementMemo.count { requirementMemo[e] = [] }

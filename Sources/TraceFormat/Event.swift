@@ -30,7 +30,7 @@ public struct TraceEvent: Sendable, Equatable {
     }
 
     /// The event's kind, as written at the start of its line.
-    public var kind: EventKind { payload.kind }
+    @inlinable public var kind: EventKind { payload.kind }
 }
 
 /// The event kinds of trace format version 1.
@@ -89,7 +89,7 @@ public enum EventPayload: Sendable, Equatable {
     case mark(Symbol)
 
     /// The kind of event this payload belongs to.
-    public var kind: EventKind {
+    @inlinable public var kind: EventKind {
         switch self {
         case .iommu: .iommu
         case .root: .root
