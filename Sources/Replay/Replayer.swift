@@ -881,7 +881,8 @@ public struct Replayer: Sendable {
 
     private mutating func relink(_ id: Int, _ index: Int, _ before: EntryValue, _ after: EntryValue,
                                  _ event: TraceEvent) throws(TraceError) {
-        guard let table = tables[id], before != after else { return }
+        // The cheap test first: a copy of the table retains its label.
+        guard before != after, let table = tables[id] else { return }
         guard table.kind == .root || table.kind == .smContext || table.kind == .pasidDirectory else { return }
         let mode = units[table.unit].mode
         let wanted = table.children(of: index, value: after, mode: mode)
