@@ -330,9 +330,6 @@ struct EntryTrack {
         body(&rare!.value.observation!.value)
     }
 
-    /// A fetch sequence is being recorded (without copying it out).
-    var hasObservation: Bool { rare?.value.observation != nil }
-
     /// The bytes the current fetch sequence has read so far.
     var observationSeen: EntryValue? { rare?.value.observation?.value.seen }
 

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import TraceFormat
 
@@ -91,16 +88,4 @@ extension Replayer {
         }
         if let error = pipe.failure { throw error }
     }
-}
-
-/// Lowers the calling thread's priority (nice 5), for a thread that feeds
-/// the replay. The replay is the pipeline's slowest stage: when it, the
-/// parser and the decompressor compete for two cores, it keeps a whole core
-/// instead of a third of each, and when it waits, the feeders have both.
-/// On Linux the nice value is per thread (setpriority(2): `PRIO_PROCESS`
-/// with `who` 0 is the calling thread). Failure changes nothing but speed.
-func yieldToConsumer() {
-    #if os(Linux)
-    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 5)
-    #endif
 }

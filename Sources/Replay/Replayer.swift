@@ -230,20 +230,12 @@ public struct Replayer: Sendable {
         // Within one memory page (and so one 4 KiB page) and on no table.
         guard Int(write.addr & UInt64(SparseMemory.pageSize - 1)) + Int(write.size) <= SparseMemory.pageSize,
               largeTables.isEmpty, pageTableIndex.get(write.addr >> 12) == nil else { return false }
-        eventCount += 1
-        touches.empty()
-        hits.empty()
-        if !unlinkedTableIDs.isEmpty {
-            freeTableIDs.append(contentsOf: unlinkedTableIDs)
-            unlinkedTableIDs.removeAll(keepingCapacity: true)
-        }
+        beginEvent()
         // One lookup finds the page and whether the device view has its own
         // copy yet (``preserveDeviceView(_:_:)``, which marks the pages it copies).
         let page = memory.page(holding: write.addr)
         if anyNonCoherent && !page.marked {
-            let base = write.addr & ~UInt64(SparseMemory.pageSize - 1)
-            deviceMemory.write(addr: base, size: 1, value: 0)  // creates the page
-            deviceMemory.copy(from: memory, addr: base, size: SparseMemory.pageSize)
+            copyPageToDeviceView(write.addr & ~UInt64(SparseMemory.pageSize - 1))
             memory.mark(page: page.base)
         }
         memory.write(inPage: page.base, addr: write.addr, size: Int(write.size), value: write.value)
@@ -255,12 +247,7 @@ public struct Replayer: Sendable {
     /// and tables: memory events (`store`, `init`, `flush`, `fence`) never
     /// read it, so ``noSymbols`` will do for them.
     mutating func applyEvent(_ event: TraceEvent, _ symbols: SymbolTable) throws(TraceError) {
-        eventCount += 1
-        touches.empty()
-        if !unlinkedTableIDs.isEmpty {
-            freeTableIDs.append(contentsOf: unlinkedTableIDs)
-            unlinkedTableIDs.removeAll(keepingCapacity: true)
-        }
+        beginEvent()
         switch event.payload {
         case .iommu(let declaration):
             let u = try unit(declaration.id, symbols, event)
@@ -289,6 +276,17 @@ public struct Replayer: Sendable {
             try applyFetch(read, event, symbols)
         case .inval, .wait, .begin, .end, .mark, .fence:
             if event.kind == .inval || event.kind == .wait { _ = try unit(event.unit, symbols, event) }
+        }
+    }
+
+    /// Counts the event and clears what the last one left: its touches, and
+    /// the ids of tables it unlinked, free from now on.
+    @inline(__always) private mutating func beginEvent() {
+        eventCount += 1
+        touches.empty()
+        if !unlinkedTableIDs.isEmpty {
+            freeTableIDs.append(contentsOf: unlinkedTableIDs)
+            unlinkedTableIDs.removeAll(keepingCapacity: true)
         }
     }
 
@@ -519,8 +517,7 @@ public struct Replayer: Sendable {
         while true {
             let base = page << SparseMemory.pageShift
             if !deviceMemory.hasPage(base) {
-                deviceMemory.write(addr: base, size: 1, value: 0)  // creates the page
-                deviceMemory.copy(from: memory, addr: base, size: SparseMemory.pageSize)
+                copyPageToDeviceView(base)
                 // The CPU page too (the store makes it next): its mark says
                 // the device page exists, for the quiet stores' one lookup.
                 memory.mark(page: memory.page(holding: base).base)
@@ -528,6 +525,13 @@ public struct Replayer: Sendable {
             if page == last { break }
             page &+= 1
         }
+    }
+
+    /// Gives the device view its own copy of the page at `base`, as CPU
+    /// memory holds it now.
+    private mutating func copyPageToDeviceView(_ base: UInt64) {
+        deviceMemory.write(addr: base, size: 1, value: 0)  // creates the page
+        deviceMemory.copy(from: memory, addr: base, size: SparseMemory.pageSize)
     }
 
     private func deviceByte(_ a: UInt64) -> UInt8 {
@@ -794,7 +798,7 @@ public struct Replayer: Sendable {
             for (index, record) in known where index < table.count { reattach(record, id, index) }
         }
         // What the table holds at linking is its state from now on: walk it.
-        if table.kind == .root || table.kind == .smContext || table.kind == .pasidDirectory {
+        if table.isPointerTable {
             let mode = units[table.unit].mode
             var index = 0
             while index < table.count {
@@ -882,8 +886,7 @@ public struct Replayer: Sendable {
     private mutating func relink(_ id: Int, _ index: Int, _ before: EntryValue, _ after: EntryValue,
                                  _ event: TraceEvent) throws(TraceError) {
         // The cheap test first: a copy of the table retains its label.
-        guard before != after, let table = tables[id] else { return }
-        guard table.kind == .root || table.kind == .smContext || table.kind == .pasidDirectory else { return }
+        guard before != after, let table = tables[id], table.isPointerTable else { return }
         let mode = units[table.unit].mode
         let wanted = table.children(of: index, value: after, mode: mode)
         let old = tableChildren[id][index] ?? []
@@ -944,7 +947,7 @@ struct TableGeometry {
         byteCount = table.byteCount
         entrySize = table.entrySize
         live = true
-        isPointerTable = table.kind == .root || table.kind == .smContext || table.kind == .pasidDirectory
+        isPointerTable = table.isPointerTable
     }
 
     func entryAddress(_ index: Int) -> UInt64 { base &+ UInt64(index) * UInt64(entrySize) }

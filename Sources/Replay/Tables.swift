@@ -33,6 +33,10 @@ public struct TableInstance: Sendable {
     /// Bytes the table spans.
     public var byteCount: UInt64 { UInt64(count) * UInt64(entrySize) }
 
+    /// Its entries point to tables (root, scalable context, PASID
+    /// directory): a change of one may link or unlink some.
+    var isPointerTable: Bool { kind == .root || kind == .smContext || kind == .pasidDirectory }
+
     /// Address of entry `index`.
     public func entryAddress(_ index: Int) -> UInt64 { base &+ UInt64(index) * UInt64(entrySize) }
 

@@ -36,11 +36,7 @@ final class ReadAheadSource: ByteSource {
         queue = ChunkQueue(input: input, depth: Self.depth, chunkSize: Self.chunkSize)
         let queue = self.queue
         let thread = Thread {
-            // Below the threads it feeds, as the parser is below the replay
-            // (Replay's `yieldToConsumer`): the slowest stage keeps a core.
-            #if os(Linux)
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 5)
-            #endif
+            yieldToConsumer()
             queue.fill()
         }
         thread.stackSize = 1 << 20
@@ -173,4 +169,17 @@ private final class ChunkQueue: @unchecked Sendable {
         spare.removeAll()
         condition.unlock()
     }
+}
+
+/// Lowers the calling thread's priority (nice 5), for a thread that feeds
+/// another: the decompressor feeding the parser, the parser feeding the
+/// replay. The replay is the pipeline's slowest stage: when it, the parser
+/// and the decompressor compete for two cores, it keeps a whole core instead
+/// of a third of each, and when it waits, the feeders have both. On Linux
+/// the nice value is per thread (setpriority(2): `PRIO_PROCESS` with `who`
+/// 0 is the calling thread). Failure changes nothing but speed.
+package func yieldToConsumer() {
+    #if os(Linux)
+    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 5)
+    #endif
 }
