@@ -84,7 +84,8 @@ for round in $(seq "$RUNS"); do
     echo "round $round of $RUNS" >&2
     for entry in "${COMMANDS[@]}"; do
         IFS=$'\t' read -r key n name cmd <<< "$(printf '%b' "$entry")"
-        echo "$key $(time_once "$name" "$cmd")" >> "$RUNLOG"
+        run=$(time_once "$name" "$cmd") || exit 1
+        echo "$key $run" >> "$RUNLOG"
     done
 done
 # Per command: median wall, median CPU, highest peak memory.
