@@ -43,9 +43,13 @@ fi
 . Benchmarks/lib.sh
 
 echo "trace: $TRACE ($(du -h "$TRACE" | cut -f1)), $EVENTS events, $RUNS runs each; load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-read -r PARSE PARSE_CPU PARSE_RSS < <(timed_runs "parse (stats)" "'$BIN' stats '$TRACE'")
-read -r REPLAY REPLAY_CPU REPLAY_RSS < <(timed_runs "parse+replay (entries --summary)" "'$BIN' entries --summary '$TRACE'")
-read -r SINGLE SINGLE_CPU SINGLE_RSS < <(timed_runs "parse+replay, one thread" "'$BIN' entries --summary --single-thread '$TRACE'")
+# Assigned, not read from <(...): a failed run must stop the script.
+run=$(timed_runs "parse (stats)" "'$BIN' stats '$TRACE'") || exit 1
+read -r PARSE PARSE_CPU PARSE_RSS <<< "$run"
+run=$(timed_runs "parse+replay (entries --summary)" "'$BIN' entries --summary '$TRACE'") || exit 1
+read -r REPLAY REPLAY_CPU REPLAY_RSS <<< "$run"
+run=$(timed_runs "parse+replay, one thread" "'$BIN' entries --summary --single-thread '$TRACE'") || exit 1
+read -r SINGLE SINGLE_CPU SINGLE_RSS <<< "$run"
 "$BIN" entries --summary "$TRACE" >&2
 
 awk -v p="$PARSE" -v r="$REPLAY" -v pc="$PARSE_CPU" -v rc="$REPLAY_CPU" -v pm="$PARSE_RSS" -v rm="$REPLAY_RSS" \
