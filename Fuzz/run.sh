@@ -54,7 +54,8 @@ module() {
   fi
   [ $stale -eq 0 ] && return 0
   echo "fuzz: building $name" >&2
-  "$swiftc" "${common[@]}" -module-name "$name" -wmo \
+  # -package-name as SwiftPM passes it: the modules share `package` symbols.
+  "$swiftc" "${common[@]}" -module-name "$name" -package-name hitless -wmo \
     -emit-module -emit-module-path "$build/modules/$name.swiftmodule" \
     -c "${sources[@]}" -o "$obj"
 }
