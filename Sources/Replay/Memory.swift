@@ -14,7 +14,14 @@ public struct SparseMemory: Sendable {
     /// log2 of ``pageSize``.
     public static let pageShift: UInt64 = 8
     private static let pageMask: UInt64 = (1 << pageShift) - 1
+    /// Page number to page index, shifted left by one; the low bit is set
+    /// when the page lies in a frame of ``tableFrames``, so one lookup tells a
+    /// store both where its bytes go and whether it may touch a table.
     private var pages = PageMap()
+    /// 4 KiB frames that hold a table, as the replay declared them
+    /// (``setHoldsTable(frame:_:)``).
+    private var tableFrames = PageMap.unallocated
+    private static let framePages = UInt64(12 - pageShift)
     /// The pages, 256 to a 64 KiB slab: memory grows a slab at a time,
     /// never by copying everything into an array twice the size (which, at
     /// the moment of growth, held three times the pages in memory).
@@ -29,6 +36,7 @@ public struct SparseMemory: Sendable {
     // The last page looked up: stores cluster, so many lookups hit it.
     private var lastPage: UInt64 = .max
     private var lastBase = 0
+    private var lastOnTable = false
 
     /// An empty memory.
     public init() {}
@@ -44,15 +52,17 @@ public struct SparseMemory: Sendable {
     /// The storage offset (page number << pageShift: its slab and the offset in it) of the page holding `addr`, if it exists.
     @inline(__always) private func base(_ addr: UInt64) -> Int? {
         if addr >> Self.pageShift == lastPage { return lastBase }
-        return pages.get(addr >> Self.pageShift).map { $0 << Self.pageShift }
+        return pages.get(addr >> Self.pageShift).map { ($0 >> 1) << Self.pageShift }
     }
 
     /// The storage offset of `page`, created (zero) if needed.
     @inline(__always) private mutating func base(forPage page: UInt64) -> Int {
         if page == lastPage { return lastBase }
         let b: Int
-        if let index = pages.get(page) {
-            b = index << Self.pageShift
+        let onTable: Bool
+        if let value = pages.get(page) {
+            b = (value >> 1) << Self.pageShift
+            onTable = value & 1 != 0
         } else {
             b = pagesMade << Self.pageShift
             if b >> Self.slabShift == slabs.count {
@@ -60,18 +70,33 @@ public struct SparseMemory: Sendable {
             }
             pagesMade += 1
             marks.append(false)
-            pages.set(page, b >> Self.pageShift)
+            onTable = tableFrames.get(page >> Self.framePages) != nil
+            pages.set(page, (b >> Self.pageShift) << 1 | (onTable ? 1 : 0))
         }
         lastPage = page
         lastBase = b
+        lastOnTable = onTable
         return b
     }
 
     /// The storage offset of the page holding `addr`, created (zero) if
-    /// needed, and whether the page is marked.
-    @inline(__always) mutating func page(holding addr: UInt64) -> (base: Int, marked: Bool) {
+    /// needed; whether the page is marked; and whether it lies in a frame
+    /// that holds a table.
+    @inline(__always) mutating func page(holding addr: UInt64) -> (base: Int, marked: Bool, onTable: Bool) {
         let b = base(forPage: addr >> Self.pageShift)
-        return (b, marks[b >> Self.pageShift])
+        return (b, marks[b >> Self.pageShift], lastOnTable)
+    }
+
+    /// Records whether the 4 KiB frame `frame` (an address shifted right by
+    /// 12) holds a table, for ``page(holding:)``.
+    mutating func setHoldsTable(frame: UInt64, _ holdsTable: Bool) {
+        if holdsTable { tableFrames.set(frame, 0) } else { tableFrames.remove(frame) }
+        let first = frame << Self.framePages
+        for page in first..<first + (1 << Self.framePages) {
+            guard let value = pages.get(page) else { continue }
+            pages.set(page, value & ~1 | (holdsTable ? 1 : 0))
+            if page == lastPage { lastOnTable = holdsTable }
+        }
     }
 
     /// Marks the page at storage offset `base`.

@@ -229,11 +229,15 @@ public struct Replayer: Sendable {
     @inline(__always) mutating func applyQuietStore(_ write: MemoryWrite, _ event: TraceEvent) throws(TraceError) -> Bool {
         // Within one memory page (and so one 4 KiB page) and on no table.
         guard Int(write.addr & UInt64(SparseMemory.pageSize - 1)) + Int(write.size) <= SparseMemory.pageSize,
-              largeTables.isEmpty, pageTableIndex.get(write.addr >> 12) == nil else { return false }
-        beginEvent()
-        // One lookup finds the page and whether the device view has its own
-        // copy yet (``preserveDeviceView(_:_:)``, which marks the pages it copies).
+              largeTables.isEmpty else { return false }
+        // One lookup finds the page, whether it lies in a frame holding a
+        // table, and whether the device view has its own copy yet
+        // (``preserveDeviceView(_:_:)``, which marks the pages it copies).
+        // A page made here for a store that is not quiet is made by that
+        // store anyway.
         let page = memory.page(holding: write.addr)
+        guard !page.onTable else { return false }
+        beginEvent()
         if anyNonCoherent && !page.marked {
             copyPageToDeviceView(write.addr & ~UInt64(SparseMemory.pageSize - 1))
             memory.mark(page: page.base)
@@ -786,9 +790,11 @@ public struct Replayer: Sendable {
                 } else if let li = freePageLists.popLast() {
                     pageTableLists[li] = [id]
                     pageTableIndex.set(page, li)
+                    memory.setHoldsTable(frame: page, true)
                 } else {
                     pageTableLists.append([id])
                     pageTableIndex.set(page, pageTableLists.count - 1)
+                    memory.setHoldsTable(frame: page, true)
                 }
             }
         }
@@ -841,6 +847,7 @@ public struct Replayer: Sendable {
                 pageTableLists[li].removeAll { $0 == id }
                 if pageTableLists[li].isEmpty {
                     pageTableIndex.remove(page)
+                    memory.setHoldsTable(frame: page, false)
                     freePageLists.append(li)
                 }
             }

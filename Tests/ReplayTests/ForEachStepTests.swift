@@ -72,6 +72,28 @@ struct ForEachStepTests {
         #expect(replay.eventCount == 4)
     }
 
+    @Test func aStoreToATableLinkedAfterItsPageWasWrittenIsNotQuiet() throws {
+        let text = """
+            hitless-trace 1
+            iommu id=iommu0 coherent=1
+            root addr=0x1000 mode=legacy
+            store addr=0x2100 size=8 value=0x2a
+            store addr=0x1000 size=8 value=0x2001
+            store addr=0x2100 size=8 value=0x5001
+            store addr=0x1000 size=8 value=0
+            store addr=0x2100 size=8 value=0
+            """
+        var touched: [(UInt64, UInt64)] = []
+        _ = try Replayer.forEachStep(try TraceReader(text: text), skippingQuietStores: true) { step, _ throws(TraceError) in
+            if case .store(let write) = step.event.payload { touched.append((write.addr, UInt64(truncatingIfNeeded: write.value))) }
+        }
+        // The first store to 0x2100 made its page before the root entry
+        // linked the context table there; the second lands on the table;
+        // the last, after the table is unlinked, is quiet again.
+        #expect(touched.map(\.0) == [0x1000, 0x2100, 0x1000])
+        #expect(touched[1].1 == 0x5001)
+    }
+
     @Test func aMalformedLineStopsAfterEveryEventBeforeIt() throws {
         var bytes = try trace(events: 20_000)
         bytes += Array("store addr=0x10 size=3 value=0\n".utf8)

@@ -166,6 +166,26 @@ struct PageMapTests {
         #expect(b.pageCount == 3)
     }
 
+    @Test func aPageInAFrameHoldingATableSaysSoWhetherMadeBeforeOrAfter() {
+        var m = SparseMemory()
+        m.write(addr: 0x5100, size: 8, value: 1)  // made before the frame holds a table
+        m.setHoldsTable(frame: 0x5, true)
+        #expect(m.page(holding: 0x5100).onTable)
+        #expect(m.page(holding: 0x5f00).onTable)  // made after
+        #expect(!m.page(holding: 0x6000).onTable)
+        #expect(m.read(addr: 0x5100, size: 8) == 1)
+    }
+
+    @Test func aPageLeavesTheTableWhenItsFrameNoLongerHoldsOne() {
+        var m = SparseMemory()
+        m.setHoldsTable(frame: 0x5, true)
+        #expect(m.page(holding: 0x5100).onTable)
+        // The page just looked up is remembered; what is remembered changes too.
+        m.setHoldsTable(frame: 0x5, false)
+        #expect(!m.page(holding: 0x5100).onTable)
+        #expect(!m.page(holding: 0x5200).onTable)
+    }
+
     @Test func unalignedAndOddSizedWritesReadBack() {
         var m = SparseMemory()
         m.write(addr: 0x2ffd, size: 8, value: 0x1122_3344_5566_7788)
