@@ -95,6 +95,10 @@ public struct Analysis {
     /// Per unit (by replay index): waits seen so far. A chain of updates
     /// compares counts to learn whether a wait completed an invalidation.
     var waitsPerUnit: [Int] = []
+    /// Emptied change lists of ended updates, for the updates that follow:
+    /// most updates have one to three changes, and a list grown from
+    /// empty reallocated on most of them.
+    var spareChangeLists: [[Change]] = []
 
     /// An analysis of the trace named `traceName`.
     public init(traceName: String, options: AnalysisOptions = AnalysisOptions()) {
@@ -343,7 +347,9 @@ public struct Analysis {
 
     mutating func startUpdate(_ e: Int, old: EntryValue, explicit: Bool, _ replay: Replayer) {
         tracks[e].serial += 1
-        tracks[e].open = Update(serial: tracks[e].serial, old: old, explicit: explicit)
+        var changes = spareChangeLists.popLast() ?? []
+        if changes.capacity == 0 { changes.reserveCapacity(4) }
+        tracks[e].open = Update(serial: tracks[e].serial, old: old, changes: changes, explicit: explicit)
         if tracks[e].hasRareState && tracks[e].hasChain { linkChain(e, old: old, replay) }
     }
 
@@ -357,11 +363,22 @@ public struct Analysis {
         }
     }
 
+    /// Keeps `changes`' storage for a later update, unless there are
+    /// enough spare lists or it grew large.
+    private mutating func recycle(_ changes: inout [Change]) {
+        guard spareChangeLists.count < 32, changes.capacity <= 16 else { return }
+        var spare: [Change] = []
+        swap(&spare, &changes)
+        spare.removeAll(keepingCapacity: true)
+        spareChangeLists.append(spare)
+    }
+
     /// Ends the open update of `e` with N = `new` and hands it to the
     /// analyzers that judge whole updates.
     mutating func endUpdate(_ e: Int, new: EntryValue, _ replay: Replayer) {
-        guard let update = tracks[e].open else { return }
+        guard var update = tracks[e].open else { return }
         tracks[e].open = nil
+        defer { recycle(&update.changes) }
         if tracks[e].ended.count == 8 { tracks[e].ended.removeFirst() }
         tracks[e].ended.append(EndedUpdate(serial: update.serial, old: update.old, new: new))
         if !findingsAwaitingNew.isEmpty { fillInNew(e, serial: update.serial, new: new, replay) }

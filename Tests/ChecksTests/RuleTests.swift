@@ -54,6 +54,21 @@ struct TornWindowTests {
             """)
         #expect(findings.isEmpty)
     }
+
+    @Test func eachOfTwoUpdatesOfAnEntryNamesOnlyItsOwnStores() throws {
+        let findings = try analyze(livePasidEntry + """
+            begin addr=0x10040
+            store addr=0x10048 size=8 value=0x6 at=first:1
+            store addr=0x10050 size=8 value=0x400000 at=first:2
+            end addr=0x10040
+            """ + pasidInvalidations(did: 5) + """
+            begin addr=0x10040
+            store addr=0x10048 size=8 value=0x7 at=second:1
+            store addr=0x10050 size=8 value=0x600000 at=second:2
+            end addr=0x10040
+            """ + pasidInvalidations(did: 6), rules: [.tornWindow])
+        #expect(findings.map { $0.events.compactMap(\.site) } == [["first:1", "first:2"], ["second:1", "second:2"]])
+    }
 }
 
 @Suite("torn-window: consecutive updates that nothing completed between")
