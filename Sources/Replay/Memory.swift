@@ -21,7 +21,8 @@ public struct SparseMemory: Sendable {
     /// 4 KiB frames that hold a table, as the replay declared them
     /// (``setHoldsTable(frame:_:)``).
     private var tableFrames = PageMap.unallocated
-    private static let framePages = UInt64(12 - pageShift)
+    /// log2 of the pages in a 4 KiB frame.
+    private static let frameShift = UInt64(12) - pageShift
     /// The pages, 256 to a 64 KiB slab: memory grows a slab at a time,
     /// never by copying everything into an array twice the size (which, at
     /// the moment of growth, held three times the pages in memory).
@@ -70,7 +71,7 @@ public struct SparseMemory: Sendable {
             }
             pagesMade += 1
             marks.append(false)
-            onTable = tableFrames.get(page >> Self.framePages) != nil
+            onTable = tableFrames.get(page >> Self.frameShift) != nil
             pages.set(page, (b >> Self.pageShift) << 1 | (onTable ? 1 : 0))
         }
         lastPage = page
@@ -91,8 +92,8 @@ public struct SparseMemory: Sendable {
     /// 12) holds a table, for ``page(holding:)``.
     mutating func setHoldsTable(frame: UInt64, _ holdsTable: Bool) {
         if holdsTable { tableFrames.set(frame, 0) } else { tableFrames.remove(frame) }
-        let first = frame << Self.framePages
-        for page in first..<first + (1 << Self.framePages) {
+        let first = frame << Self.frameShift
+        for page in first..<first + (1 << Self.frameShift) {
             guard let value = pages.get(page) else { continue }
             pages.set(page, value & ~1 | (holdsTable ? 1 : 0))
             if page == lastPage { lastOnTable = holdsTable }

@@ -787,15 +787,18 @@ public struct Replayer: Sendable {
             for page in firstPage...lastPage {
                 if let li = pageTableIndex.get(page) {
                     pageTableLists[li].append(id)
-                } else if let li = freePageLists.popLast() {
-                    pageTableLists[li] = [id]
-                    pageTableIndex.set(page, li)
-                    memory.setHoldsTable(frame: page, true)
+                    continue
+                }
+                let li: Int
+                if let free = freePageLists.popLast() {
+                    pageTableLists[free] = [id]
+                    li = free
                 } else {
                     pageTableLists.append([id])
-                    pageTableIndex.set(page, pageTableLists.count - 1)
-                    memory.setHoldsTable(frame: page, true)
+                    li = pageTableLists.count - 1
                 }
+                pageTableIndex.set(page, li)
+                memory.setHoldsTable(frame: page, true)
             }
         }
         // Entries seen before at this table's identities and unlinked since
