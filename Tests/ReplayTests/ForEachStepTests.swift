@@ -53,6 +53,15 @@ struct ForEachStepTests {
         }
     }
 
+    /// The stores of `text` that a replay skipping quiet stores hands over, and the replay.
+    func storesHandedOver(_ text: String) throws -> ([MemoryWrite], Replayer) {
+        var handed: [MemoryWrite] = []
+        let replay = try Replayer.forEachStep(try TraceReader(text: text), skippingQuietStores: true) { step, _ throws(TraceError) in
+            if case .store(let write) = step.event.payload { handed.append(write) }
+        }
+        return (handed, replay)
+    }
+
     @Test func aQuietStoreIsStillReplayed() throws {
         let text = """
             hitless-trace 1
@@ -61,13 +70,10 @@ struct ForEachStepTests {
             store addr=0x9000 size=8 value=0x2a
             store addr=0x1000 size=8 value=0x9001
             """
-        var touched: [UInt64] = []
-        let replay = try Replayer.forEachStep(try TraceReader(text: text), skippingQuietStores: true) { step, _ throws(TraceError) in
-            if case .store(let write) = step.event.payload { touched.append(write.addr) }
-        }
+        let (handed, replay) = try storesHandedOver(text)
         // The store to 0x9000 touched no entry then, but the context table
         // the root entry links afterwards shows what it wrote.
-        #expect(touched == [0x1000])
+        #expect(handed.map(\.addr) == [0x1000])
         #expect(replay.memory.read(addr: 0x9000, size: 8) == 0x2a)
         #expect(replay.eventCount == 4)
     }
@@ -83,15 +89,12 @@ struct ForEachStepTests {
             store addr=0x1000 size=8 value=0
             store addr=0x2100 size=8 value=0
             """
-        var touched: [(UInt64, UInt64)] = []
-        _ = try Replayer.forEachStep(try TraceReader(text: text), skippingQuietStores: true) { step, _ throws(TraceError) in
-            if case .store(let write) = step.event.payload { touched.append((write.addr, UInt64(truncatingIfNeeded: write.value))) }
-        }
+        let (handed, _) = try storesHandedOver(text)
         // The first store to 0x2100 made its page before the root entry
         // linked the context table there; the second lands on the table;
         // the last, after the table is unlinked, is quiet again.
-        #expect(touched.map(\.0) == [0x1000, 0x2100, 0x1000])
-        #expect(touched[1].1 == 0x5001)
+        #expect(handed.map(\.addr) == [0x1000, 0x2100, 0x1000])
+        #expect(handed[1].value == 0x5001)
     }
 
     @Test func aMalformedLineStopsAfterEveryEventBeforeIt() throws {
