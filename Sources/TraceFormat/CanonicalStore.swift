@@ -96,6 +96,24 @@ struct CanonicalCursor {
 
     /// 1 to 16 hexadecimal digits (the `0x` already skipped).
     @inline(__always) mutating func hex() -> UInt64? {
+        // Sixteen bytes at once where the line has them: the digits run to
+        // the first byte that is not one, which must end the token.
+        if at + 16 < count {
+            let first = WordScan.load(raw, at), second = WordScan.load(raw, at + 8)
+            let stop0 = WordScan.nonHexDigits(first), stop1 = WordScan.nonHexDigits(second)
+            let digits = stop0 != 0 ? stop0.trailingZeroBitCount >> 3 : 8 + stop1.trailingZeroBitCount >> 3
+            if digits >= 1 && digits <= 16 && byte(at + digits) == ASCII.space {
+                let all = WordScan.hexNibbles(first) << 32 | WordScan.hexNibbles(second)
+                at += digits
+                return all >> UInt64(64 - 4 * digits)
+            }
+        }
+        return hexByToken()
+    }
+
+    /// ``hex()`` by finding the token's end first: near the line's end, and
+    /// for whatever the word-wide reading does not take.
+    private mutating func hexByToken() -> UInt64? {
         let end = tokenEnd()
         let digits = end - at
         guard digits >= 1 && digits <= 16 else { return nil }
@@ -110,6 +128,24 @@ struct CanonicalCursor {
 
     /// 1 to `maxDigits` (at most 19) decimal digits.
     @inline(__always) mutating func decimal(maxDigits: Int) -> UInt64? {
+        // As ``hex()``: up to fifteen digits at once where the line has
+        // sixteen bytes left.
+        if at + 16 < count {
+            let first = WordScan.load(raw, at), second = WordScan.load(raw, at + 8)
+            let stop0 = WordScan.nonDecimalDigits(first), stop1 = WordScan.nonDecimalDigits(second)
+            let digits = stop0 != 0 ? stop0.trailingZeroBitCount >> 3 : 8 + stop1.trailingZeroBitCount >> 3
+            if digits >= 1 && digits <= maxDigits && digits < 16 && byte(at + digits) == ASCII.space {
+                at += digits
+                if digits <= 8 { return WordScan.decimal(first, count: digits) }
+                return WordScan.decimal(first, count: 8) &* WordScan.powerOf10(digits - 8)
+                    &+ WordScan.decimal(second, count: digits - 8)
+            }
+        }
+        return decimalByByte(maxDigits: maxDigits)
+    }
+
+    /// ``decimal(maxDigits:)`` a byte at a time.
+    private mutating func decimalByByte(maxDigits: Int) -> UInt64? {
         var v: UInt64 = 0
         var i = at
         while i < count {

@@ -281,6 +281,51 @@ enum WordScan {
         let quads = (pairs | pairs >> 8) & 0x0000_ffff_0000_ffff
         return UInt32(truncatingIfNeeded: quads | quads >> 16).byteSwapped
     }
+
+    /// High bit of each byte of `w` that is not an ASCII hexadecimal digit
+    /// (exact for the lowest: a byte above 0x7f is flagged itself, and its
+    /// carry reaches only the bytes after it).
+    @inline(__always) static func nonHexDigits(_ w: UInt64) -> UInt64 {
+        let lower = w | (ones &* 0x20)
+        let digit = (w &+ (ones &* (0x80 - 0x30))) & ~(w &+ (ones &* (0x7f - 0x39)))
+        let letter = (lower &+ (ones &* (0x80 - 0x61))) & ~(lower &+ (ones &* (0x7f - 0x66)))
+        return (~(digit | letter) | w) & highs
+    }
+
+    /// High bit of each byte of `w` that is not an ASCII decimal digit
+    /// (exact for the lowest, as ``nonHexDigits(_:)``).
+    @inline(__always) static func nonDecimalDigits(_ w: UInt64) -> UInt64 {
+        let digit = (w &+ (ones &* (0x80 - 0x30))) & ~(w &+ (ones &* (0x7f - 0x39)))
+        return (~digit | w) & highs
+    }
+
+    /// The 32 bits of eight hexadecimal digits in `w` (first digit in the
+    /// low byte, most significant), valid or not: each byte gives its low
+    /// nibble, plus 9 for a letter. Only the nibbles of real digits mean
+    /// anything; the caller shifts the others out.
+    @inline(__always) static func hexNibbles(_ w: UInt64) -> UInt64 {
+        let v = (w & (ones &* 0x0f)) &+ ((w >> 6) & ones) &* 9
+        let pairs = (v & 0x000f_000f_000f_000f) << 4 | (v & 0x0f00_0f00_0f00_0f00) >> 8
+        let quads = (pairs | pairs >> 8) & 0x0000_ffff_0000_ffff
+        return UInt64(UInt32(truncatingIfNeeded: quads | quads >> 16).byteSwapped)
+    }
+
+    /// The value of the first `count` (1 to 8) bytes of `w`, decimal
+    /// digits, the first most significant: three multiplications (the
+    /// digits moved to the top, zeros below them as leading zeros).
+    @inline(__always) static func decimal(_ w: UInt64, count: Int) -> UInt64 {
+        var x = (w & (ones &* 0x0f)) << UInt64((8 - count) * 8)
+        x = (x &* (10 << 8 + 1)) >> 8 & 0x00ff_00ff_00ff_00ff
+        x = (x &* (100 << 16 + 1)) >> 16 & 0x0000_ffff_0000_ffff
+        return (x &* (10000 << 32 + 1)) >> 32
+    }
+
+    /// 10 to the power `n`, 0...11.
+    @inline(__always) static func powerOf10(_ n: Int) -> UInt64 {
+        var p: UInt64 = 1
+        for _ in 0..<n { p &*= 10 }
+        return p
+    }
 }
 
 extension UnsafeBufferPointer<UInt8> {

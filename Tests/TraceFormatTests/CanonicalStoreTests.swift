@@ -77,6 +77,17 @@ import TraceGenerator
         }
     }
 
+    @Test func numbersOfEveryLengthFollowedByMoreOfTheLine() {
+        // Sixteen bytes or more after a number: read a word at a time.
+        let tail = " cpu=12 unit=dmar0 at=intel_pasid_setup_first_level+0x1c4"
+        for digits in 1...17 {
+            let hex = String(repeating: "e", count: digits - 1) + "F"
+            let decimal = String(repeating: "9", count: digits)
+            Self.expectSameBothWays("hitless-trace 1\nstore addr=0x\(hex) size=8 value=0x\(hex) t=\(decimal)\(tail)\n")
+            Self.expectSameBothWays("hitless-trace 1\nstore addr=0x\(hex)\t size=8 value=0x0\(hex) t=0\(decimal)\(tail)\n")
+        }
+    }
+
     @Test func badLinesFailWithTheGeneralParsersError() {
         let bad = [
             "store addr=0x10 size=3 value=0x1",  // size

@@ -51,6 +51,45 @@ import struct TraceGenerator.SplitMix64
         }
     }
 
+    @Test func theFirstByteThatIsNoDigitIsFoundInAWord() {
+        var rng = SplitMix64(seed: 5)
+        for _ in 0..<50_000 {
+            let bytes = Self.randomBytes(&rng, count: 8)
+            let word = bytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << UInt64($1.offset * 8) }
+            let firstNonHex = bytes.firstIndex { ASCII.hexValue($0) == nil } ?? 8
+            let firstNonDecimal = bytes.firstIndex { !ASCII.isDigit($0) } ?? 8
+            let hexStop = WordScan.nonHexDigits(word), decimalStop = WordScan.nonDecimalDigits(word)
+            #expect((hexStop == 0 ? 8 : hexStop.trailingZeroBitCount >> 3) == firstNonHex, "\(bytes)")
+            #expect((decimalStop == 0 ? 8 : decimalStop.trailingZeroBitCount >> 3) == firstNonDecimal, "\(bytes)")
+        }
+    }
+
+    @Test func theFirstDigitsOfAWordReadAsTheirDecimalValue() {
+        var rng = SplitMix64(seed: 6)
+        for _ in 0..<50_000 {
+            let count = 1 + rng.below(8)
+            // The digits, then anything: only the first `count` bytes count.
+            let bytes = Self.randomBytes(&rng, count: count, from: Array("0123456789".utf8)) + Self.randomBytes(&rng, count: 8 - count)
+            let word = bytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << UInt64($1.offset * 8) }
+            let expected = bytes.prefix(count).reduce(UInt64(0)) { $0 * 10 + UInt64($1 - 0x30) }
+            #expect(WordScan.decimal(word, count: count) == expected, "\(bytes)")
+        }
+    }
+
+    @Test func hexNibblesOfAWordAreItsDigitsFirstHighest() {
+        var rng = SplitMix64(seed: 7)
+        for _ in 0..<20_000 {
+            let bytes = Self.randomBytes(&rng, count: 8, from: Array("0123456789abcdefABCDEF".utf8))
+            let word = bytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << UInt64($1.offset * 8) }
+            let expected = bytes.reduce(UInt64(0)) { $0 << 4 | UInt64(ASCII.hexValue($1)!) }
+            #expect(WordScan.hexNibbles(word) == expected)
+        }
+    }
+
+    @Test func powersOf10UpToEleven() {
+        for n in 0...11 { #expect(WordScan.powerOf10(n) == (0..<n).reduce(UInt64(1)) { p, _ in p * 10 }) }
+    }
+
     @Test func tokenAndKeyEndsAreTheFirstBlankOrEquals() {
         var rng = SplitMix64(seed: 3)
         for _ in 0..<20_000 {
