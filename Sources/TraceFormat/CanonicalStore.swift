@@ -180,7 +180,7 @@ struct CanonicalCursor {
     }
 }
 
-/// The names of 8 to 24 bytes that canonical stores named lately, by their
+/// The names of 1 to 24 bytes that canonical stores named lately, by their
 /// bytes: a trace repeats a handful of `at=` sites and units, and finding one
 /// here (three words compared) costs a fifth of hashing it and looking it up
 /// in the symbol table. A symbol never changes once made, so an entry stays
@@ -201,15 +201,18 @@ struct RecentNames {
     @inline(__always) mutating func intern(_ line: UnsafeBufferPointer<UInt8>, _ name: Range<Int>,
                                            into symbols: inout SymbolTable) -> Symbol {
         let n = name.count
-        guard n >= 8 && n <= 24, let base = line.baseAddress else {
+        guard n >= 1 && n <= 24, name.upperBound >= 8, let base = line.baseAddress else {
             return symbols.intern(bytes: UnsafeBufferPointer(rebasing: line[name]))
         }
         // The first, middle and last eight bytes cover every byte of a name
-        // of 8 to 24: equal words and length are equal names.
+        // of 8 to 24: equal words and length are equal names. A shorter
+        // name is the top of the word that ends it (the line holds eight
+        // bytes before its end), the bytes before it shifted out.
         let raw = UnsafeRawPointer(base)
-        let first = WordScan.load(raw, name.lowerBound)
+        let ending = WordScan.load(raw, name.upperBound - 8)
+        let last = n >= 8 ? ending : ending >> UInt64((8 - n) * 8)
+        let first = n >= 8 ? WordScan.load(raw, name.lowerBound) : last
         let middle = n > 16 ? WordScan.load(raw, name.lowerBound + 8) : 0
-        let last = WordScan.load(raw, name.upperBound - 8)
         let mixed = (first ^ (last &* 0x9e37_79b9_7f4a_7c15)) ^ UInt64(n)
         let i = Int(truncatingIfNeeded: (mixed &* 0xff51_afd7_ed55_8ccd) >> 58)
         let slot = slots[i]
