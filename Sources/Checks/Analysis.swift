@@ -99,6 +99,9 @@ public struct Analysis {
     /// most updates have one to three changes, and a list grown from
     /// empty reallocated on most of them.
     var spareChangeLists: [[Change]] = []
+    /// The storage of the last list of entries an invalidation or wait
+    /// visited, for the next one's (``takeVisitList()``).
+    var visitList: [Int] = []
 
     /// An analysis of the trace named `traceName`.
     public init(traceName: String, options: AnalysisOptions = AnalysisOptions()) {
@@ -200,7 +203,9 @@ public struct Analysis {
             let canonical = InterestKey.canonical(request)
             let inv = canonical ?? request
             reindexChanged(unit: unit, replay)
-            let entries = interest.entries(concernedBy: inv, unit: unit, isCanonical: canonical != nil)
+            var entries = takeVisitList()
+            defer { visitList = entries }
+            interest.entries(concernedBy: inv, unit: unit, isCanonical: canonical != nil, into: &entries)
             invalidationVisits += entries.count
             // Indexed, an entry's keys are rebuilt only when the visit
             // changed what they come from; unindexed, bringing its pending
@@ -224,7 +229,9 @@ public struct Analysis {
                 closeEpochs(cpu: event.cpu, replay)
             }
             reindexChanged(unit: unit, replay)
-            let entries = interest.takeAwaiting(unit: unit)
+            var entries = takeVisitList()
+            defer { visitList = entries }
+            interest.takeAwaiting(unit: unit, into: &entries)
             invalidationVisits += entries.count
             for e in entries {
                 waitCompleted(e, ref, replay)
@@ -248,6 +255,14 @@ public struct Analysis {
         default:
             break
         }
+    }
+
+    /// The visit list's storage, taken out so that the visits may change
+    /// the analysis while they walk it.
+    mutating func takeVisitList() -> [Int] {
+        var list: [Int] = []
+        swap(&list, &visitList)
+        return list
     }
 
     /// Makes sure entry `e` has a track; `value` is its device-visible value

@@ -187,7 +187,20 @@ struct InvalidationInterest {
     }
 
     /// The unit's pending entries, ascending.
-    func pendingEntries(unit: Int) -> [Int] { unit < pending.count ? pending[unit].map { Int($0) }.sorted() : [] }
+    func pendingEntries(unit: Int) -> [Int] {
+        var found: [Int] = []
+        pendingEntries(unit: unit, into: &found)
+        return found
+    }
+
+    /// ``pendingEntries(unit:)``, into `found`'s storage (emptied first):
+    /// every invalidation and wait of an unindexed unit asks for them.
+    func pendingEntries(unit: Int, into found: inout [Int]) {
+        found.removeAll(keepingCapacity: true)
+        guard unit < pending.count else { return }
+        for e in pending[unit] { found.append(Int(e)) }
+        found.sort()
+    }
 
     /// The unit should switch to looking requests up by key (then register
     /// every pending entry).
@@ -326,24 +339,24 @@ struct InvalidationInterest {
     /// The entries `inv` on `unit` may concern, in ascending order: every
     /// pending entry of the unit for a request that lacks a key its
     /// granularity requires (not `isCanonical`: ``InterestKey/canonical(_:)``).
-    func entries(concernedBy inv: Invalidation, unit: Int, isCanonical: Bool) -> [Int] {
-        guard isIndexed(unit), isCanonical else { return pendingEntries(unit: unit) }
-        var found: [Int] = []
+    /// Into `found`'s storage (emptied first), so that a request allocates nothing.
+    func entries(concernedBy inv: Invalidation, unit: Int, isCanonical: Bool, into found: inout [Int]) {
+        guard isIndexed(unit), isCanonical else { return pendingEntries(unit: unit, into: &found) }
+        found.removeAll(keepingCapacity: true)
         for key in Self.lookupKeys(for: inv, unit: unit) {
             buckets[key]?.forEach { found.append(Int($0)) }
         }
         found.sort()
         found.removeAdjacentDuplicates()
-        return found
     }
 
     /// The entries the next wait on `unit` completes something for, in
-    /// ascending order.
-    mutating func takeAwaiting(unit: Int) -> [Int] {
-        guard isIndexed(unit) else { return pendingEntries(unit: unit) }
-        var found = (awaiting.removeValue(forKey: unit) ?? []).map { Int($0) }
+    /// ascending order, into `found`'s storage (emptied first).
+    mutating func takeAwaiting(unit: Int, into found: inout [Int]) {
+        guard isIndexed(unit) else { return pendingEntries(unit: unit, into: &found) }
+        found.removeAll(keepingCapacity: true)
+        for e in awaiting.removeValue(forKey: unit) ?? [] { found.append(Int(e)) }
         found.sort()
-        return found
     }
 }
 
