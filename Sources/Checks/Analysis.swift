@@ -87,7 +87,9 @@ public struct Analysis {
     /// requests concerning nothing pending cost nothing.
     var invalidationVisits = 0
     /// Per unit: entries changed since its last invalidation or wait.
-    var awaitingReindex: [Int: [Int]] = [:]
+    /// (By unit index; each list is emptied in place, its storage kept for
+    /// the next changes.)
+    var awaitingReindex: [[Int]] = []
     /// Findings (indices into ``findings``) raised before the update whose
     /// N they name had ended, with its entry and serial: the N is filled in
     /// when it ends (``HandshakeAnalyzer``).
@@ -283,16 +285,26 @@ public struct Analysis {
     mutating func reindexIfNeeded(_ e: Int, _ replay: Replayer) {
         guard !tracks[e].awaitsReindex, tracks[e].isPending || hasPendingInvalidationWork(e, replay) else { return }
         tracks[e].awaitsReindex = true
-        awaitingReindex[replay.entries[e].unit, default: []].append(e)
+        let unit = replay.entries[e].unit
+        while awaitingReindex.count <= unit { awaitingReindex.append([]) }
+        awaitingReindex[unit].append(e)
     }
 
     /// Registers the entries of `unit` changed since its last invalidation
     /// or wait.
     mutating func reindexChanged(unit: Int, _ replay: Replayer) {
-        if let changed = awaitingReindex.removeValue(forKey: unit) {
+        if unit < awaitingReindex.count && !awaitingReindex[unit].isEmpty {
+            // Taken out while reindexing, and put back empty for its
+            // storage unless reindexing added to it.
+            var changed: [Int] = []
+            swap(&changed, &awaitingReindex[unit])
             for e in changed {
                 tracks[e].awaitsReindex = false
                 reindex(e, replay)
+            }
+            if awaitingReindex[unit].isEmpty {
+                changed.removeAll(keepingCapacity: true)
+                swap(&changed, &awaitingReindex[unit])
             }
         }
         if interest.shouldStartIndexing(unit: unit) {
