@@ -26,8 +26,9 @@ struct LineParser {
     var sawHeaderOrEvent = false
     private var lastTime: UInt64?
     private var lastTimeLine: UInt64 = 0
-    /// Whether canonical `store` lines take ``parseCanonicalStore(_:kindEnd:number:)``
-    /// (off only in tests that compare it with the general parser).
+    /// Whether canonical `store` and `fence` lines take their fast paths
+    /// (``parseCanonicalStore(_:kindEnd:number:)``, ``parseCanonicalFence(_:kindEnd:number:)``;
+    /// off only in tests that compare them with the general parser).
     var canonicalFastPath = true
     /// Set once a line shows the file is kernel trace output.
     private(set) var kernelTraceOutput = false
@@ -80,6 +81,10 @@ struct LineParser {
         if let kind = EventKind.lookup(first) {
             if kind == .store && canonicalFastPath,
                let event = try parseCanonicalStore(line, kindEnd: tokenEnd, number: number) {
+                return .event(event)
+            }
+            if kind == .fence && canonicalFastPath,
+               let event = try parseCanonicalFence(line, kindEnd: tokenEnd, number: number) {
                 return .event(event)
             }
             try Self.checkUTF8(line, from: start, number: number, file: fileName)

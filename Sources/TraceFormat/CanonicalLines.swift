@@ -1,15 +1,16 @@
-/// The fast path for the line most traces are made of: a `store` written
-/// the way ``TraceWriter`` (and so `hitless convert` and `hitless generate`)
-/// writes it,
+/// The fast paths for the lines most traces are made of: a `store` and a
+/// `fence` written the way ``TraceWriter`` (and so `hitless convert` and
+/// `hitless generate`) writes them,
 ///
 ///     store addr=0x... size=N value=0x... [t=N] [cpu=N] [unit=NAME] [at=SITE]
+///     fence kind=KIND [t=N] [cpu=N] [unit=NAME] [at=SITE]
 ///
-/// with single spaces, ASCII names and numbers of at most 64 bits. It reads
+/// with single spaces, ASCII names and numbers of at most 64 bits. They read
 /// the keys in that order as fixed text instead of looking each one up, and
-/// parses each number as it goes.
+/// parse each number as they go.
 ///
-/// It accepts only lines on which the general parser would succeed, and
-/// gives the same event: anything else (another key order, tabs, an odd
+/// They accept only lines on which the general parser would succeed, and
+/// give the same event: anything else (another key order, tabs, an odd
 /// number form, any error) returns nil before changing any state but the
 /// symbol table, and the general parser reads the line again and reports
 /// what is wrong. Tests compare the two on every kind of line.
@@ -26,6 +27,22 @@ extension LineParser {
               addr <= UInt64.max - (size - 1)
         else { return nil }
         var event = TraceEvent(.store(MemoryWrite(addr: addr, size: UInt8(size), value: UInt128(value))), line: number)
+        return try canonicalTail(line, &cursor, &event, number: number)
+    }
+
+    mutating func parseCanonicalFence(_ line: UnsafeBufferPointer<UInt8>, kindEnd: Int,
+                                      number: UInt64) throws(TraceError) -> TraceEvent? {
+        guard let base = line.baseAddress else { return nil }
+        var cursor = CanonicalCursor(raw: UnsafeRawPointer(base), count: line.count, at: kindEnd)
+        guard cursor.skip(" kind=", CanonicalCursor.kindWord, 6), let kind = cursor.fenceKind() else { return nil }
+        var event = TraceEvent(.fence(kind), line: number)
+        return try canonicalTail(line, &cursor, &event, number: number)
+    }
+
+    /// The keys every kind may end with, in the writer's order, then the
+    /// line's end; `event` with them, or nil.
+    @inline(__always) private mutating func canonicalTail(_ line: UnsafeBufferPointer<UInt8>, _ cursor: inout CanonicalCursor,
+                                                          _ event: inout TraceEvent, number: UInt64) throws(TraceError) -> TraceEvent? {
         var time: UInt64?
         var timeColumn = 0
         if cursor.skip(" t=", CanonicalCursor.tWord, 3) {
@@ -52,7 +69,8 @@ extension LineParser {
     }
 }
 
-/// A position in a line for ``LineParser/parseCanonicalStore(_:kindEnd:number:)``.
+/// A position in a line for ``LineParser/parseCanonicalStore(_:kindEnd:number:)``
+/// and ``LineParser/parseCanonicalFence(_:kindEnd:number:)``.
 struct CanonicalCursor {
     let raw: UnsafeRawPointer
     let count: Int
@@ -60,7 +78,7 @@ struct CanonicalCursor {
 
     // The fixed texts as little-endian words, written out: a `static let`
     // costs a lazy-initialization check on every use. The tests read each
-    // spelling back (CanonicalStoreTests).
+    // spelling back (CanonicalLinesTests).
     static let addrWord: UInt64 = 0x7830_3d72_6464_6120  // " addr=0x"
     static let sizeWord: UInt64 = 0x3d65_7a69_7320  // " size="
     static let valueWord: UInt64 = 0x303d_6575_6c61_7620  // " value=0"
@@ -68,6 +86,15 @@ struct CanonicalCursor {
     static let cpuWord: UInt64 = 0x3d_7570_6320  // " cpu="
     static let unitWord: UInt64 = 0x3d74_696e_7520  // " unit="
     static let atWord: UInt64 = 0x3d74_6120  // " at="
+    static let kindWord: UInt64 = 0x3d64_6e69_6b20  // " kind="
+    /// Each barrier kind's name as a little-endian word (every one fits)
+    /// and its length (the word alone would take `mb` and `mb` and a NUL
+    /// for the same).
+    static let fenceWords: [(word: UInt64, length: Int, kind: FenceKind)] = FenceKind.allCases.map { kind in
+        let length = kind.staticName.utf8CodeUnitCount
+        return (UnsafeBufferPointer(start: kind.staticName.utf8Start, count: length).littleEndianWord(at: 0, length: length),
+                length, kind)
+    }
 
     /// `text` as a little-endian word (at most eight bytes).
     static func word(_ text: StaticString) -> UInt64 {
@@ -124,6 +151,18 @@ struct CanonicalCursor {
         guard let v = digits >= 6 ? token.parseLongHex() : try? token.parseUnsigned() else { return nil }
         at = end
         return v
+    }
+
+    /// A barrier kind's name, up to the next blank or the line's end.
+    @inline(__always) mutating func fenceKind() -> FenceKind? {
+        let end = tokenEnd()
+        guard end - at >= 1 && end - at <= 8 else { return nil }
+        let word = bytes.littleEndianWord(at: at, length: end - at)
+        for known in Self.fenceWords where known.word == word && known.length == end - at {
+            at = end
+            return known.kind
+        }
+        return nil
     }
 
     /// 1 to `maxDigits` (at most 19) decimal digits.

@@ -2,10 +2,10 @@ import Testing
 @testable import TraceFormat
 import TraceGenerator
 
-/// The fast path for canonical `store` lines must read every line exactly
-/// as the general parser does: the same events, the same names, the same
-/// error. These tests read each input both ways and compare.
-@Suite struct CanonicalStoreTests {
+/// The fast paths for canonical `store` and `fence` lines must read every
+/// line exactly as the general parser does: the same events, the same
+/// names, the same error. These tests read each input both ways and compare.
+@Suite struct CanonicalLinesTests {
     /// What reading `text` gives: the events and names, or the error.
     struct Outcome: Equatable {
         var events: [TraceEvent] = []
@@ -88,6 +88,32 @@ import TraceGenerator
         }
     }
 
+    @Test func everyBarrierKindReadsAsTheGeneralParserReadsIt() {
+        for kind in FenceKind.allCases {
+            for tail in ["", " t=7", " t=7 cpu=3", " cpu=1 unit=dmar0 at=intel_pasid_setup_first_level+0x1c4", " at=f"] {
+                Self.expectSameBothWays("hitless-trace 1\nfence kind=\(kind.name)\(tail)\n")
+            }
+        }
+        let fast = Self.read("hitless-trace 1\nfence kind=dma_wmb t=5 cpu=2\n", fastPath: true)
+        #expect(fast.events.map(\.payload) == [.fence(.dmaWMB)])
+    }
+
+    @Test func fenceLinesTheFastPathDoesNotTakeReadTheSameBothWays() {
+        let lines = [
+            "fence kind=mb\u{0}",  // a name with a NUL after it
+            "fence kind=smp_wmbx",  // a longer word
+            "fence kind=wm",  // a shorter one
+            "fence kind=barriers t=1",  // more than eight bytes
+            "fence kind= t=1",  // empty
+            "fence t=1 kind=mb",  // key order
+            "fence kind=mb\tt=1",  // tab
+            "fence kind=MB",  // case
+            "fence kind=mb t=1 t=2",  // twice
+            "fence kind=mb addr=0x10",  // a key fences do not take
+        ]
+        for line in lines { Self.expectSameBothWays("hitless-trace 1\n" + line + "\n") }
+    }
+
     @Test func badLinesFailWithTheGeneralParsersError() {
         let bad = [
             "store addr=0x10 size=3 value=0x1",  // size
@@ -127,8 +153,10 @@ import TraceGenerator
     /// replaced, removed or doubled, or a piece moved.
     @Test func damagedCanonicalLinesReadTheSameBothWays() {
         let trace = TraceGenerator.text(GeneratorOptions(events: 3000, seed: 7)).0
-        let stores = trace.split(separator: "\n").filter { $0.hasPrefix("store ") }.map { Array($0.utf8) }
-        #expect(stores.count > 1000)
+        let lines = trace.split(separator: "\n")
+        let stores = lines.filter { $0.hasPrefix("store ") }.map { Array($0.utf8) }
+            + lines.filter { $0.hasPrefix("fence ") }.map { Array($0.utf8) }.prefix(500)
+        #expect(stores.count > 1500)
         let alphabet = Array(" \t=x0X9afgAF-.:_+\u{01}\u{7f}".utf8) + [0xc3, 0xa9, 0xff]
         var rng = SplitMix64(seed: 2026)
         for round in 0..<4000 {
@@ -165,7 +193,7 @@ import TraceGenerator
     }
 }
 
-extension CanonicalStoreTests {
+extension CanonicalLinesTests {
     @Test func theFixedTextsAreSpelledAsTheirWords() {
         #expect(CanonicalCursor.word(" addr=0x") == CanonicalCursor.addrWord)
         #expect(CanonicalCursor.word(" size=") == CanonicalCursor.sizeWord)
@@ -174,5 +202,6 @@ extension CanonicalStoreTests {
         #expect(CanonicalCursor.word(" cpu=") == CanonicalCursor.cpuWord)
         #expect(CanonicalCursor.word(" unit=") == CanonicalCursor.unitWord)
         #expect(CanonicalCursor.word(" at=") == CanonicalCursor.atWord)
+        #expect(CanonicalCursor.word(" kind=") == CanonicalCursor.kindWord)
     }
 }
