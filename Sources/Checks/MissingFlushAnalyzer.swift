@@ -7,7 +7,7 @@ import TraceFormat
 // value.
 extension Analysis {
     mutating func noteUnflushedStore(_ e: Int, _ touch: EntryTouch, _ ref: EventRef) {
-        guard touch.after != touch.device, tracks[e].dirty == nil else { return }
+        guard touch.after != touch.device, !tracks[e].hasDirty else { return }
         tracks[e].dirty = ref
     }
 
