@@ -203,5 +203,7 @@ extension CanonicalLinesTests {
         #expect(CanonicalCursor.word(" unit=") == CanonicalCursor.unitWord)
         #expect(CanonicalCursor.word(" at=") == CanonicalCursor.atWord)
         #expect(CanonicalCursor.word(" kind=") == CanonicalCursor.kindWord)
+        #expect(CanonicalCursor.word("store ") == LineParser.storeWord)
+        #expect(CanonicalCursor.word("fence ") == LineParser.fenceWord)
     }
 }
