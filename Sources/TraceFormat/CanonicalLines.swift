@@ -27,7 +27,7 @@ extension LineParser {
               addr <= UInt64.max - (size - 1)
         else { return nil }
         var event = TraceEvent(.store(MemoryWrite(addr: addr, size: UInt8(size), value: UInt128(value))), line: number)
-        return try canonicalTail(line, &cursor, &event, number: number)
+        return try canonicalTail(line, &cursor, &event, number: number) ? event : nil
     }
 
     mutating func parseCanonicalFence(_ line: UnsafeBufferPointer<UInt8>, kindEnd: Int,
@@ -36,36 +36,36 @@ extension LineParser {
         var cursor = CanonicalCursor(raw: UnsafeRawPointer(base), count: line.count, at: kindEnd)
         guard cursor.skip(" kind=", CanonicalCursor.kindWord, 6), let kind = cursor.fenceKind() else { return nil }
         var event = TraceEvent(.fence(kind), line: number)
-        return try canonicalTail(line, &cursor, &event, number: number)
+        return try canonicalTail(line, &cursor, &event, number: number) ? event : nil
     }
 
     /// The keys every kind may end with, in the writer's order, then the
-    /// line's end; `event` with them, or nil.
+    /// line's end, into `event`; false when the line is not canonical.
     @inline(__always) private mutating func canonicalTail(_ line: UnsafeBufferPointer<UInt8>, _ cursor: inout CanonicalCursor,
-                                                          _ event: inout TraceEvent, number: UInt64) throws(TraceError) -> TraceEvent? {
+                                                          _ event: inout TraceEvent, number: UInt64) throws(TraceError) -> Bool {
         var time: UInt64?
         var timeColumn = 0
         if cursor.skip(" t=", CanonicalCursor.tWord, 3) {
             timeColumn = cursor.at - 1  // of the `t`, 1-based
-            guard let t = cursor.decimal(maxDigits: 19) else { return nil }
+            guard let t = cursor.decimal(maxDigits: 19) else { return false }
             time = t
         }
         if cursor.skip(" cpu=", CanonicalCursor.cpuWord, 5) {
-            guard let cpu = cursor.decimal(maxDigits: 10), cpu <= UInt64(UInt32.max) else { return nil }
+            guard let cpu = cursor.decimal(maxDigits: 10), cpu <= UInt64(UInt32.max) else { return false }
             event.cpu = UInt32(cpu)
         }
         if cursor.skip(" unit=", CanonicalCursor.unitWord, 6) {
-            guard let name = cursor.name(), symbols.hasRoom(forNew: name.count) else { return nil }
+            guard let name = cursor.name(), symbols.hasRoom(forNew: name.count) else { return false }
             event.unit = recentNames.intern(line, name, into: &symbols)
         }
         if cursor.skip(" at=", CanonicalCursor.atWord, 4) {
-            guard let name = cursor.name(), symbols.hasRoom(forNew: name.count) else { return nil }
+            guard let name = cursor.name(), symbols.hasRoom(forNew: name.count) else { return false }
             event.site = recentNames.intern(line, name, into: &symbols)
         }
-        guard cursor.at == line.count else { return nil }
+        guard cursor.at == line.count else { return false }
         try setTime(&event, time, number: number, column: timeColumn)
         sawHeaderOrEvent = true
-        return event
+        return true
     }
 }
 
@@ -200,6 +200,34 @@ struct CanonicalCursor {
 
     /// A name of printable ASCII, up to the next space or the line's end.
     @inline(__always) mutating func name() -> Range<Int>? {
+        // A word at a time, finding the name's end and checking its bytes in
+        // one pass: the first byte that is a blank or not printable ASCII
+        // (each mask exact for its lowest byte, and so their union) ends the
+        // name if it is a blank or the line's end, and spoils it otherwise.
+        guard count >= 8 else { return nameByByte() }
+        var i = at
+        while i < count {
+            let w = i + 8 <= count ? WordScan.load(raw, i)
+                : WordScan.load(raw, count - 8) >> UInt64((i - (count - 8)) * 8)  // zeros above the line's end
+            let stops = WordScan.blanks(w) | w & WordScan.highs
+                | WordScan.bytes(w, below: 0x20) | WordScan.bytes(w, equalTo: 0x7f)
+            if stops != 0 {
+                let stop = i + stops.trailingZeroBitCount >> 3
+                if stop < count && !ASCII.isBlank(byte(stop)) { return nil }
+                let end = min(stop, count)
+                guard end > at else { return nil }
+                defer { at = end }
+                return at..<end
+            }
+            i += 8
+        }
+        guard count > at else { return nil }
+        defer { at = count }
+        return at..<count
+    }
+
+    /// ``name()`` a byte at a time, for lines shorter than a word.
+    private mutating func nameByByte() -> Range<Int>? {
         let end = tokenEnd()
         guard end > at else { return nil }
         var i = at

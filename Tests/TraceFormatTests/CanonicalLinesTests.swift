@@ -55,6 +55,24 @@ import TraceGenerator
         #expect(Set(sites).count == Set(outcome.names).count - 1, "every distinct site has its own symbol")
     }
 
+    @Test func namesWithAByteThatIsNotPrintableReadTheSameBothWays() {
+        // At every length and position, at the line's end and before another key.
+        for length in 1...20 {
+            for position in 0..<length {
+                for bad: UInt8 in [0x01, 0x09, 0x20, 0x7f, 0x80, 0xc3] {
+                    var name = Array(repeating: UInt8(ascii: "n"), count: length)
+                    name[position] = bad
+                    let head = Array("hitless-trace 1\nstore addr=0x10 size=8 value=0x1 ".utf8)
+                    for line in [head + Array("at=".utf8) + name, head + Array("unit=".utf8) + name + Array(" at=x".utf8)] {
+                        let bytes = line + [0x0a]
+                        #expect(Self.readBytes(bytes, fastPath: true) == Self.readBytes(bytes, fastPath: false),
+                                "\(length) \(position) \(bad)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func aCanonicalStoreReadsAsTheGeneralParserReadsIt() {
         let text = "hitless-trace 1\nstore addr=0x1000 size=8 value=0xdeadbeef00000001 t=10 cpu=3 unit=dmar0 at=f+0x1\n"
         Self.expectSameBothWays(text)
