@@ -69,12 +69,11 @@ final class EventPipe: @unchecked Sendable {
     func produce() {
         var events = spareArray()
         do {
-            while let event = try reader.next() {
-                events.append(event)
-                if events.count == Self.batchSize {
-                    guard put(Batch(events: events, symbols: reader.symbols, fileBytes: reader.fileBytes)) else { return }
-                    events = spareArray()
-                }
+            while true {
+                try reader.read(into: &events, upTo: Self.batchSize)
+                guard events.count == Self.batchSize else { break }
+                guard put(Batch(events: events, symbols: reader.symbols, fileBytes: reader.fileBytes)) else { return }
+                events = spareArray()
             }
         } catch {
             condition.lock()

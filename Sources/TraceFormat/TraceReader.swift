@@ -168,6 +168,38 @@ public final class TraceReader {
         return nil
     }
 
+    /// Appends the next events to `events` until it holds `limit` of them
+    /// or the trace ends: the events ``next()`` would give, one call per
+    /// batch instead of per event. Fewer than `limit` means the end.
+    ///
+    /// - Throws: ``TraceError`` for anything malformed, after appending
+    ///   every event before it.
+    public func read(into events: inout [TraceEvent], upTo limit: Int) throws(TraceError) {
+        guard binary == nil && pendingWait == nil else {
+            while events.count < limit, let event = try next() { events.append(event) }
+            return
+        }
+        while events.count < limit, let (lineStart, lineEnd) = try nextLine() {
+            lineCount += 1
+            let line = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self) + lineStart,
+                                           count: lineEnd - lineStart)
+            switch try parser.parse(line, number: lineCount) {
+            case .nothing: continue
+            case .foreign: foreignLines += 1
+            case .event(let event): events.append(event)
+            case .eventAndWait(let event):
+                events.append(event)
+                var wait = event
+                wait.payload = .wait
+                guard events.count < limit else {
+                    pendingWait = wait
+                    return
+                }
+                events.append(wait)
+            }
+        }
+    }
+
     /// Reads every remaining event (for tests and small traces).
     public func readAll() throws(TraceError) -> [TraceEvent] {
         var events: [TraceEvent] = []
