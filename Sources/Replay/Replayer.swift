@@ -544,13 +544,13 @@ public struct Replayer: Sendable {
 
     // MARK: - Entries
 
-    private func cpuEntry(_ table: Int, _ index: Int) -> EntryValue {
+    @inline(__always) private func cpuEntry(_ table: Int, _ index: Int) -> EntryValue {
         let t = geometry[table]
         guard t.live else { return EntryValue() }
         return memory.entry(addr: t.entryAddress(index), size: min(t.entrySize, EntryValue.maxSize))
     }
 
-    private func deviceEntry(_ table: Int, _ index: Int) -> EntryValue {
+    @inline(__always) private func deviceEntry(_ table: Int, _ index: Int) -> EntryValue {
         let t = geometry[table]
         guard t.live else { return EntryValue() }
         if units[t.unit].coherent { return cpuEntry(table, index) }
