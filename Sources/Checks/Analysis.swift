@@ -423,7 +423,7 @@ public struct Analysis {
 
     /// A store is single-copy atomic when naturally aligned and within one
     /// chunk (CHECKS.md, "Chunk").
-    func isSingleCopyAtomic(_ write: MemoryWrite, fetchSize: Int) -> Bool {
+    @inline(__always) func isSingleCopyAtomic(_ write: MemoryWrite, fetchSize: Int) -> Bool {
         let chunk = UInt64(max(1, fetchSize))
         return write.isNaturallyAligned && write.addr / chunk == (write.addr &+ UInt64(write.size) &- 1) / chunk
     }

@@ -480,7 +480,7 @@ public struct Replayer: Sendable {
         }
     }
 
-    private func checkStoreHits(_ event: TraceEvent) throws(TraceError) {
+    @inline(__always) private func checkStoreHits(_ event: TraceEvent) throws(TraceError) {
         guard hits.count <= limits.touchesPerStore else {
             throw TraceError(file: fileName, location: .line(event.line, column: 1),
                              message: "one \(event.kind.name) touches more than \(limits.touchesPerStore) table entries (tables overlap here)")
@@ -598,7 +598,7 @@ public struct Replayer: Sendable {
         return memory.entry(addr: r.addr, size: min(r.size, EntryValue.maxSize))
     }
 
-    private func byteRange(_ table: TableGeometry, _ index: Int, _ addr: UInt64, _ size: UInt64) -> Range<Int> {
+    @inline(__always) private func byteRange(_ table: TableGeometry, _ index: Int, _ addr: UInt64, _ size: UInt64) -> Range<Int> {
         let entryStart = table.entryAddress(index)
         let entryEnd = entryStart &+ UInt64(table.entrySize)
         let lo = max(addr, entryStart)
