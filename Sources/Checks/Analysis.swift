@@ -286,7 +286,7 @@ public struct Analysis {
     /// invalidations is brought up to date before its unit's next
     /// invalidation or wait (once, however many stores come first); nearly
     /// free for an entry with nothing pending.
-    mutating func reindexIfNeeded(_ e: Int, _ replay: Replayer) {
+    @inline(__always) mutating func reindexIfNeeded(_ e: Int, _ replay: Replayer) {
         guard !tracks[e].awaitsReindex, tracks[e].isPending || hasPendingInvalidationWork(e, replay) else { return }
         tracks[e].awaitsReindex = true
         let unit = replay.entries[e].unit

@@ -377,7 +377,7 @@ extension Analysis {
     /// An entry has something an invalidation or a wait may change: a
     /// handshake, an obligation, unflushed stores, or an in-place update of
     /// a live entry (which a covering invalidation ends).
-    func hasPendingInvalidationWork(_ e: Int, _ replay: Replayer) -> Bool {
+    @inline(__always) func hasPendingInvalidationWork(_ e: Int, _ replay: Replayer) -> Bool {
         // Field by field: a copy of the whole track retains all it holds.
         if tracks[e].hasRareState && (tracks[e].hasHandshake || tracks[e].hasObligation || tracks[e].hasDirty) { return true }
         return isLiveUpdate(e, replay)
@@ -385,7 +385,7 @@ extension Analysis {
 
     /// The entry is in an in-place update (not one `begin` opened) of a
     /// live entry, which a covering invalidation ends.
-    func isLiveUpdate(_ e: Int, _ replay: Replayer) -> Bool {
+    @inline(__always) func isLiveUpdate(_ e: Int, _ replay: Replayer) -> Bool {
         // Fields, not the update: a copy of it retains its changes.
         guard tracks[e].openIsExplicit == false, let old = tracks[e].openOld else { return false }
         return EntryShape(replay.entries[e]).isPresent(old)
