@@ -150,11 +150,8 @@ public final class TraceReader {
             pendingWait = nil
             return wait
         }
-        while let (lineStart, lineEnd) = try nextLine() {
-            lineCount += 1
-            let line = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self) + lineStart,
-                                           count: lineEnd - lineStart)
-            switch try parser.parse(line, number: lineCount) {
+        while let outcome = try parseNextLine() {
+            switch outcome {
             case .nothing: continue
             case .foreign: foreignLines += 1
             case .event(let event): return event
@@ -179,11 +176,8 @@ public final class TraceReader {
             while events.count < limit, let event = try next() { events.append(event) }
             return
         }
-        while events.count < limit, let (lineStart, lineEnd) = try nextLine() {
-            lineCount += 1
-            let line = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self) + lineStart,
-                                           count: lineEnd - lineStart)
-            switch try parser.parse(line, number: lineCount) {
+        while events.count < limit, let outcome = try parseNextLine() {
+            switch outcome {
             case .nothing: continue
             case .foreign: foreignLines += 1
             case .event(let event): events.append(event)
@@ -198,6 +192,15 @@ public final class TraceReader {
                 events.append(wait)
             }
         }
+    }
+
+    /// What the next line holds, or nil at the end of the text.
+    @inline(__always) private func parseNextLine() throws(TraceError) -> LineParser.Outcome? {
+        guard let (lineStart, lineEnd) = try nextLine() else { return nil }
+        lineCount += 1
+        let line = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self) + lineStart,
+                                       count: lineEnd - lineStart)
+        return try parser.parse(line, number: lineCount)
     }
 
     /// Reads every remaining event (for tests and small traces).
