@@ -77,6 +77,8 @@ struct LineParser {
     mutating func parse(_ line: UnsafeBufferPointer<UInt8>, number: UInt64) throws(TraceError) -> Outcome {
         // Most lines start with `store ` or `fence `: straight to their fast
         // paths, before looking for a byte order mark, blanks and the kind.
+        // Any other spelling (a blank before the kind, say) takes the
+        // general parser, which reads it the same.
         if canonicalFastPath && line.count >= 8, let base = line.baseAddress {
             let head = WordScan.load(UnsafeRawPointer(base), 0) & 0xffff_ffff_ffff
             if head == Self.storeWord, let event = try parseCanonicalStore(line, kindEnd: 5, number: number) {
@@ -95,14 +97,6 @@ struct LineParser {
         let tokenEnd = line.endOfToken(from: start)
         let first = UnsafeBufferPointer(rebasing: line[start..<tokenEnd])
         if let kind = EventKind.lookup(first) {
-            if kind == .store && canonicalFastPath,
-               let event = try parseCanonicalStore(line, kindEnd: tokenEnd, number: number) {
-                return .event(event)
-            }
-            if kind == .fence && canonicalFastPath,
-               let event = try parseCanonicalFence(line, kindEnd: tokenEnd, number: number) {
-                return .event(event)
-            }
             try Self.checkUTF8(line, from: start, number: number, file: fileName)
             return .event(try parseEvent(kind, line, kindStart: start, kindEnd: tokenEnd, number: number,
                                          prefixCPU: nil, prefixTime: nil))
