@@ -88,12 +88,10 @@ struct CanonicalCursor {
     static let atWord: UInt64 = 0x3d74_6120  // " at="
     static let kindWord: UInt64 = 0x3d64_6e69_6b20  // " kind="
     /// Each barrier kind's name as a little-endian word (every one fits)
-    /// and its length (the word alone would take `mb` and `mb` and a NUL
-    /// for the same).
+    /// and its length: by its word alone, `mb` followed by a NUL would read
+    /// as `mb`.
     static let fenceWords: [(word: UInt64, length: Int, kind: FenceKind)] = FenceKind.allCases.map { kind in
-        let length = kind.staticName.utf8CodeUnitCount
-        return (UnsafeBufferPointer(start: kind.staticName.utf8Start, count: length).littleEndianWord(at: 0, length: length),
-                length, kind)
+        (word(kind.staticName), kind.staticName.utf8CodeUnitCount, kind)
     }
 
     /// `text` as a little-endian word (at most eight bytes).
@@ -127,8 +125,7 @@ struct CanonicalCursor {
         // the first byte that is not one, which must end the token.
         if at + 16 < count {
             let first = WordScan.load(raw, at), second = WordScan.load(raw, at + 8)
-            let stop0 = WordScan.nonHexDigits(first), stop1 = WordScan.nonHexDigits(second)
-            let digits = stop0 != 0 ? stop0.trailingZeroBitCount >> 3 : 8 + stop1.trailingZeroBitCount >> 3
+            let digits = WordScan.unflaggedCount(WordScan.nonHexDigits(first), WordScan.nonHexDigits(second))
             if digits >= 1 && digits <= 16 && byte(at + digits) == ASCII.space {
                 let all = WordScan.hexNibbles(first) << 32 | WordScan.hexNibbles(second)
                 at += digits
@@ -171,8 +168,7 @@ struct CanonicalCursor {
         // sixteen bytes left.
         if at + 16 < count {
             let first = WordScan.load(raw, at), second = WordScan.load(raw, at + 8)
-            let stop0 = WordScan.nonDecimalDigits(first), stop1 = WordScan.nonDecimalDigits(second)
-            let digits = stop0 != 0 ? stop0.trailingZeroBitCount >> 3 : 8 + stop1.trailingZeroBitCount >> 3
+            let digits = WordScan.unflaggedCount(WordScan.nonDecimalDigits(first), WordScan.nonDecimalDigits(second))
             if digits >= 1 && digits <= maxDigits && digits < 16 && byte(at + digits) == ASCII.space {
                 at += digits
                 if digits <= 8 { return WordScan.decimal(first, count: digits) }

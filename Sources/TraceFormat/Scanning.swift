@@ -262,31 +262,17 @@ enum WordScan {
     /// The value of eight ASCII hexadecimal digits, the first in the low
     /// byte of `w` and most significant; nil when any byte is not a digit.
     @inline(__always) static func hex8(_ w: UInt64) -> UInt32? {
-        guard w & highs == 0 else { return nil }
-        // Every byte is below 0x80, so adding at most 0x7f carries into no
-        // other byte: the high bit then says "at least" or "more than".
-        let atLeast0 = w &+ (ones &* (0x80 - 0x30))
-        let above9 = w &+ (ones &* (0x7f - 0x39))
-        let lower = w | (ones &* 0x20)  // 'A'...'F' as 'a'...'f'
-        let atLeastA = lower &+ (ones &* (0x80 - 0x61))
-        let aboveF = lower &+ (ones &* (0x7f - 0x66))
-        let digit = atLeast0 & ~above9
-        let letter = atLeastA & ~aboveF
-        guard (digit | letter) & highs == highs else { return nil }
-        // '0'...'9' are 0x30...0x39; letters have bit 6 set and their low
-        // nibble is 1...6 for 10...15.
-        let v = (w & (ones &* 0x0f)) &+ ((w >> 6) & ones) &* 9
-        // Nibble pairs into bytes, bytes into a word, first digit highest.
-        let pairs = (v & 0x000f_000f_000f_000f) << 4 | (v & 0x0f00_0f00_0f00_0f00) >> 8
-        let quads = (pairs | pairs >> 8) & 0x0000_ffff_0000_ffff
-        return UInt32(truncatingIfNeeded: quads | quads >> 16).byteSwapped
+        guard nonHexDigits(w) == 0 else { return nil }
+        return UInt32(truncatingIfNeeded: hexNibbles(w))
     }
 
     /// High bit of each byte of `w` that is not an ASCII hexadecimal digit
     /// (exact for the lowest: a byte above 0x7f is flagged itself, and its
-    /// carry reaches only the bytes after it).
+    /// carry reaches only the bytes after it; below 0x80, adding at most
+    /// 0x7f carries into no other byte, so the high bit says "at least" or
+    /// "more than").
     @inline(__always) static func nonHexDigits(_ w: UInt64) -> UInt64 {
-        let lower = w | (ones &* 0x20)
+        let lower = w | (ones &* 0x20)  // 'A'...'F' as 'a'...'f'
         let digit = (w &+ (ones &* (0x80 - 0x30))) & ~(w &+ (ones &* (0x7f - 0x39)))
         let letter = (lower &+ (ones &* (0x80 - 0x61))) & ~(lower &+ (ones &* (0x7f - 0x66)))
         return (~(digit | letter) | w) & highs
@@ -304,10 +290,20 @@ enum WordScan {
     /// nibble, plus 9 for a letter. Only the nibbles of real digits mean
     /// anything; the caller shifts the others out.
     @inline(__always) static func hexNibbles(_ w: UInt64) -> UInt64 {
+        // '0'...'9' are 0x30...0x39; letters have bit 6 set and their low
+        // nibble is 1...6 for 10...15.
         let v = (w & (ones &* 0x0f)) &+ ((w >> 6) & ones) &* 9
+        // Nibble pairs into bytes, bytes into a word, first digit highest.
         let pairs = (v & 0x000f_000f_000f_000f) << 4 | (v & 0x0f00_0f00_0f00_0f00) >> 8
         let quads = (pairs | pairs >> 8) & 0x0000_ffff_0000_ffff
         return UInt64(UInt32(truncatingIfNeeded: quads | quads >> 16).byteSwapped)
+    }
+
+    /// The bytes before the first one flagged in `first` and then `second`
+    /// (masks of ``nonHexDigits(_:)`` or ``nonDecimalDigits(_:)`` of two
+    /// consecutive words): 16 when neither flags any.
+    @inline(__always) static func unflaggedCount(_ first: UInt64, _ second: UInt64) -> Int {
+        first != 0 ? first.trailingZeroBitCount >> 3 : 8 + second.trailingZeroBitCount >> 3
     }
 
     /// The value of the first `count` (1 to 8) bytes of `w`, decimal
