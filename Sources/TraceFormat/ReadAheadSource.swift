@@ -3,22 +3,21 @@ import Glibc
 #endif
 import Foundation
 
-/// Reads another source on a thread of its own, a few chunks ahead of its
+/// Reads another source on a thread of its own, a few regions ahead of its
 /// reader, so that decompressing a trace and parsing it run on two cores
 /// instead of taking turns on one (zstd is about half the cost of reading a
 /// text trace).
 ///
-/// Bytes, errors and ``bytesRead`` come out as the inner source gave them,
-/// in the same order: an error the inner source met is thrown once every
-/// byte it returned before it has been read. Memory is fixed: ``depth``
-/// buffers of ``chunkSize`` bytes, reused.
+/// The thread takes regions the inner source lends (``LendingByteSource``):
+/// for zstd, text where it was decoded, which the reader copies once, into
+/// its own buffer. Bytes, errors and ``bytesRead`` come out as the inner
+/// source gave them, in the same order: an error the inner source met is
+/// thrown once every byte it returned before it has been read. Memory is
+/// the inner source's: no more than ``depth`` regions are out at a time.
 final class ReadAheadSource: ByteSource {
-    /// Bytes the thread asks the inner source for at a time. Four of 128 KiB
-    /// keep the decompressor ahead as well as larger ones did, and keep the
-    /// hostile corpus's largest run (63.3 MiB with four of 256 KiB) further from
-    /// its 64 MiB bound.
-    static let chunkSize = 1 << 17
-    /// Buffers in flight: enough to ride out the reader's uneven pace.
+    /// Regions taken ahead of the reader: enough to ride out its uneven
+    /// pace. Four blocks of zstd's (128 KiB each) kept the decompressor
+    /// ahead as well as more did.
     static let depth = 4
 
     let name: String
@@ -26,14 +25,16 @@ final class ReadAheadSource: ByteSource {
     /// bytes read last.
     private(set) var bytesRead: UInt64 = 0
 
-    private let queue: ChunkQueue
-    private var current: ChunkQueue.Chunk?
+    private let queue: RegionQueue
+    private var current: RegionQueue.Region?
     private var offset = 0
     private var closed = false
 
-    init(input: any ByteSource) {
+    init<Input: LendingByteSource>(input: Input) {
+        // A region must outlast its time in the queue and with the reader.
+        precondition(Self.depth <= Input.regionsKept)
         name = input.name
-        queue = ChunkQueue(input: input, depth: Self.depth, chunkSize: Self.chunkSize)
+        queue = RegionQueue(input: input, depth: Self.depth)
         let queue = self.queue
         let thread = Thread {
             yieldToConsumer()
@@ -45,22 +46,22 @@ final class ReadAheadSource: ByteSource {
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(TraceError) -> Int {
         while true {
-            if let chunk = current, offset < chunk.count {
-                let n = min(buffer.count, chunk.count - offset)
-                buffer.baseAddress!.copyMemory(from: chunk.buffer.baseAddress! + offset, byteCount: n)
+            if let region = current, offset < region.bytes.count {
+                let n = min(buffer.count, region.bytes.count - offset)
+                buffer.baseAddress!.copyMemory(from: region.bytes.baseAddress! + offset, byteCount: n)
                 offset += n
                 return n
             }
-            if let chunk = current {
-                queue.recycle(chunk.buffer)
+            if current != nil {
+                queue.release()
                 current = nil
             }
             switch try queue.take() {
             case nil: return 0
-            case let chunk?:
-                current = chunk
+            case let region?:
+                current = region
                 offset = 0
-                bytesRead = chunk.bytesRead
+                bytesRead = region.bytesRead
             }
         }
     }
@@ -74,46 +75,46 @@ final class ReadAheadSource: ByteSource {
     deinit { close() }
 }
 
-/// The buffers between a ``ReadAheadSource`` and its thread. The thread
+/// The regions between a ``ReadAheadSource`` and its thread. The thread
 /// owns the inner source from start to end, and closes it.
-private final class ChunkQueue: @unchecked Sendable {
-    struct Chunk {
-        var buffer: UnsafeMutableRawBufferPointer
-        var count: Int
+private final class RegionQueue: @unchecked Sendable {
+    struct Region {
+        var bytes: UnsafeRawBufferPointer
         var bytesRead: UInt64
     }
 
     /// Touched by the thread alone, until it ends.
-    private let input: any ByteSource
+    private let input: any LendingByteSource
+    private let depth: Int
     private let condition = NSCondition()
-    private var ready: [Chunk] = []
-    private var spare: [UnsafeMutableRawBufferPointer]
+    private var ready: [Region] = []
+    /// Regions taken from the source and not yet released by the reader.
+    private var out = 0
     private var finished = false
     private var failure: TraceError?
     private var cancelled = false
     private var threadDone = false
 
-    init(input: any ByteSource, depth: Int, chunkSize: Int) {
+    init(input: any LendingByteSource, depth: Int) {
         self.input = input
-        spare = (0..<depth).map { _ in .allocate(byteCount: chunkSize, alignment: 16) }
+        self.depth = depth
+        ready.reserveCapacity(depth)
     }
 
-    /// The thread's loop: fills spare buffers until the end, an error or
-    /// cancellation.
+    /// The thread's loop: takes regions until the end, an error or
+    /// cancellation, never more than `depth` out at a time.
     func fill() {
         while true {
             condition.lock()
-            while spare.isEmpty && !cancelled { condition.wait() }
+            while out >= depth && !cancelled { condition.wait() }
             if cancelled {
                 condition.unlock()
                 break
             }
-            let buffer = spare.removeLast()
             condition.unlock()
-            let n: Int
-            do { n = try input.read(into: buffer) } catch {
+            let region: UnsafeRawBufferPointer
+            do { region = try input.nextRegion() } catch {
                 condition.lock()
-                spare.append(buffer)
                 failure = error
                 finished = true
                 condition.broadcast()
@@ -121,15 +122,15 @@ private final class ChunkQueue: @unchecked Sendable {
                 break
             }
             condition.lock()
-            if n == 0 {
-                spare.append(buffer)
+            if region.isEmpty {
                 finished = true
             } else {
-                ready.append(Chunk(buffer: buffer, count: n, bytesRead: input.bytesRead))
+                ready.append(Region(bytes: region, bytesRead: input.bytesRead))
+                out += 1
             }
             condition.broadcast()
             condition.unlock()
-            if n == 0 { break }
+            if region.isEmpty { break }
         }
         input.close()
         condition.lock()
@@ -138,9 +139,9 @@ private final class ChunkQueue: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// The next chunk; nil at the end. Throws the inner source's error
-    /// after every chunk before it.
-    func take() throws(TraceError) -> Chunk? {
+    /// The next region; nil at the end. Throws the inner source's error
+    /// after every region before it.
+    func take() throws(TraceError) -> Region? {
         condition.lock()
         defer { condition.unlock() }
         while ready.isEmpty && !finished { condition.wait() }
@@ -149,24 +150,21 @@ private final class ChunkQueue: @unchecked Sendable {
         return nil
     }
 
-    func recycle(_ buffer: UnsafeMutableRawBufferPointer) {
+    /// The reader is done with the oldest region it took.
+    func release() {
         condition.lock()
-        spare.append(buffer)
+        out -= 1
         condition.signal()
         condition.unlock()
     }
 
-    /// Stops the thread, waits for it to close the inner source, and frees
-    /// the buffers.
+    /// Stops the thread and waits for it to close the inner source.
     func cancelAndJoin() {
         condition.lock()
         cancelled = true
         condition.broadcast()
         while !threadDone { condition.wait() }
-        for chunk in ready { chunk.buffer.deallocate() }
         ready.removeAll()
-        for buffer in spare { buffer.deallocate() }
-        spare.removeAll()
         condition.unlock()
     }
 }

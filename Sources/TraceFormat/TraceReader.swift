@@ -285,10 +285,15 @@ public final class TraceReader {
 }
 
 /// Bytes held in memory, served as a ``ByteSource``.
-final class MemorySource: ByteSource {
+final class MemorySource: LendingByteSource {
     let bytes: [UInt8]
     let name: String
     private var offset = 0
+    /// Buffers regions are lent in, taken in turn (allocated on first use).
+    private var lending: [UnsafeMutableRawBufferPointer] = []
+    private var lent = 0
+    static let regionsKept = 6
+    static let regionSize = 1 << 16
 
     init(bytes: [UInt8], name: String) {
         self.bytes = bytes
@@ -306,5 +311,17 @@ final class MemorySource: ByteSource {
         return n
     }
 
+    func nextRegion() throws(TraceError) -> UnsafeRawBufferPointer {
+        if lending.isEmpty {
+            lending = (0..<Self.regionsKept).map { _ in .allocate(byteCount: Self.regionSize, alignment: 16) }
+        }
+        let buffer = lending[lent % Self.regionsKept]
+        lent += 1
+        let n = try read(into: buffer)
+        return UnsafeRawBufferPointer(rebasing: buffer[..<n])
+    }
+
     func close() {}
+
+    deinit { for buffer in lending { buffer.deallocate() } }
 }

@@ -88,9 +88,9 @@ struct ZstdTests {
         var frame = try zstdFrame(Self.text)
         frame[4] |= 0x08  // frame header descriptor: the reserved bit
         let error = try #require(readError(bytes: frame))
-        // zstd checks the bit once it has the whole header, in the call that
-        // is given the rest of the frame.
-        #expect(error.message == "corrupt zstd frame at byte 0 (error found by byte \(frame.count - 1)): Unsupported frame parameter")
+        // zstd checks the bit once it has the whole header: magic, this
+        // descriptor (single segment) and a one-byte content size.
+        #expect(error.message == "corrupt zstd frame at byte 0 (error found by byte 5): Unsupported frame parameter")
         #expect(error.found == "ZSTD_error_frameParameter_unsupported")
         #expect(error.location == .line(1, column: 1))
     }
