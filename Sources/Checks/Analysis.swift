@@ -378,8 +378,9 @@ public struct Analysis {
 
     mutating func startUpdate(_ e: Int, old: EntryValue, explicit: Bool, _ replay: Replayer) {
         tracks[e].serial += 1
-        var changes = spareChangeLists.popLast() ?? []
-        if changes.capacity == 0 { changes.reserveCapacity(4) }
+        // A fresh list grows from empty: an update that stays open (its
+        // invalidation never comes) keeps its list, and most hold one change.
+        let changes = spareChangeLists.popLast() ?? []
         tracks[e].open = Update(serial: tracks[e].serial, old: old, changes: changes, explicit: explicit)
         if tracks[e].hasRareState && tracks[e].hasChain { linkChain(e, old: old, replay) }
     }

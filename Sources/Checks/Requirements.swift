@@ -263,15 +263,19 @@ public enum InvalidationRequirements {
         guard !rows.isEmpty else { return [] }
         let pgtt = identity.kind == .pasid ? Layout.pgtt(old[0] & 1 == 1 ? old : new) : 0
         let firstStageOrPassThrough = pgtt == 1 || pgtt == 4
-        var steps: [RequiredInvalidation] = []
-        steps.reserveCapacity(rows.count)
-        for i in rows {
-            switch table[i].condition {
-            case .always: break
-            case .deviceTLB: guard deviceTLB else { continue }
-            case .firstStageOrPassThrough: guard firstStageOrPassThrough else { continue }
-            case .otherTranslationType: guard !firstStageOrPassThrough else { continue }
+        func applies(_ row: borrowing Row) -> Bool {
+            switch row.condition {
+            case .always: true
+            case .deviceTLB: deviceTLB
+            case .firstStageOrPassThrough: firstStageOrPassThrough
+            case .otherTranslationType: !firstStageOrPassThrough
             }
+        }
+        // Sized exactly: the list is kept until the invalidations come, for
+        // every entry still waiting for them.
+        var steps: [RequiredInvalidation] = []
+        steps.reserveCapacity(rows.reduce(0) { $0 + (applies(table[$1]) ? 1 : 0) })
+        for i in rows where applies(table[i]) {
             steps.append(step(table[i], identity: identity, old: old, new: new))
         }
         return steps
