@@ -225,6 +225,11 @@ final class ZstdSource: LendingByteSource {
     }
 
     func nextRegion() throws(TraceError) -> UnsafeRawBufferPointer {
+        if !pending.isEmpty {
+            // What read(into:) left of the region lent last.
+            defer { pending = UnsafeRawBufferPointer(start: nil, count: 0) }
+            return pending
+        }
         while true {
             switch phase {
             case .finished:

@@ -9,12 +9,16 @@ import Foundation
 /// text trace).
 ///
 /// The thread takes regions the inner source lends (``LendingByteSource``):
-/// for zstd, text where it was decoded, which the reader copies once, into
-/// its own buffer. Bytes, errors and ``bytesRead`` come out as the inner
+/// for zstd, text where it was decoded, which the reader parses where it
+/// lies (it lends them on, one at a time). Bytes, errors and ``bytesRead``
+/// come out as the inner
 /// source gave them, in the same order: an error the inner source met is
 /// thrown once every byte it returned before it has been read. Memory is
 /// the inner source's: no more than ``depth`` regions are out at a time.
-final class ReadAheadSource: ByteSource {
+final class ReadAheadSource: LendingByteSource {
+    /// The region lent last is released when the next is asked for.
+    static let regionsKept = 1
+
     /// Regions taken ahead of the reader: enough to ride out its uneven
     /// pace. Four blocks of zstd's (128 KiB each) kept the decompressor
     /// ahead as well as more did.
@@ -64,6 +68,23 @@ final class ReadAheadSource: ByteSource {
                 bytesRead = region.bytesRead
             }
         }
+    }
+
+    func nextRegion() throws(TraceError) -> UnsafeRawBufferPointer {
+        if let region = current {
+            if offset < region.bytes.count {
+                // What read(into:) left of it.
+                defer { offset = region.bytes.count }
+                return UnsafeRawBufferPointer(rebasing: region.bytes[offset...])
+            }
+            queue.release()
+            current = nil
+        }
+        guard let region = try queue.take() else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        current = region
+        offset = region.bytes.count
+        bytesRead = region.bytesRead
+        return region.bytes
     }
 
     func close() {

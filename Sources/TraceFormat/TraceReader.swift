@@ -52,8 +52,18 @@ public final class TraceReader {
     private var lastReadError: TraceError?
 
     private var source: any ByteSource
+    /// The source, when it lends its text (zstd, the read-ahead thread):
+    /// lines are then parsed where they lie, and only a line split between
+    /// two regions is copied, into `buffer`.
+    private var lender: (any LendingByteSource)?
     @exclusivity(unchecked) private var parser: LineParser
+    /// The reader's own text: what it read, or a line split between regions.
     @exclusivity(unchecked) private var buffer: UnsafeMutableRawBufferPointer
+    /// The text `start` and `end` index: `buffer` or a lent region.
+    @exclusivity(unchecked) private var window: UnsafeMutablePointer<UInt8>
+    /// The rest of the region lent last, after the part copied into
+    /// `buffer` to end a split line.
+    @exclusivity(unchecked) private var rest = UnsafeRawBufferPointer(start: nil, count: 0)
     @exclusivity(unchecked) private var start = 0
     @exclusivity(unchecked) private var end = 0
     @exclusivity(unchecked) private var atEnd = false
@@ -103,12 +113,15 @@ public final class TraceReader {
         try self.init(bytes: Array(text.utf8), name: name)
     }
 
-    private init(name: String, source: any ByteSource, compressed: Bool) throws(TraceError) {
+    /// Reads from `source` (internal: tests give sources of their own).
+    init(name: String, source: any ByteSource, compressed: Bool) throws(TraceError) {
         fileName = name
         isCompressed = compressed
         self.source = source
+        lender = source as? any LendingByteSource
         parser = LineParser(fileName: name)
         buffer = .allocate(byteCount: Self.chunkSize + TraceLimits.maxLineLength + 2, alignment: 16)
+        window = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
         try sniff()
     }
 
@@ -131,6 +144,7 @@ public final class TraceReader {
         binary = try BinaryDecoder(name: fileName, source: source, head: head, atEnd: atEnd)
         // The decoder owns the source now (and closes it).
         source = MemorySource(bytes: [], name: fileName)
+        lender = nil
         start = 0
         end = 0
         atEnd = true
@@ -198,8 +212,7 @@ public final class TraceReader {
     @inline(__always) private func parseNextLine() throws(TraceError) -> LineParser.Outcome? {
         guard let (lineStart, lineEnd) = try nextLine() else { return nil }
         lineCount += 1
-        let line = UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self) + lineStart,
-                                       count: lineEnd - lineStart)
+        let line = UnsafeBufferPointer(start: window + lineStart, count: lineEnd - lineStart)
         return try parser.parse(line, number: lineCount)
     }
 
@@ -210,12 +223,12 @@ public final class TraceReader {
         return events
     }
 
-    /// The byte range of the next line without its line end, or nil at the
-    /// end of input.
+    /// The byte range of the next line in `window`, without its line end,
+    /// or nil at the end of input.
     private func nextLine() throws(TraceError) -> (Int, Int)? {
-        let bytes = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
         var searchFrom = start
         while true {
+            let bytes = window
             if searchFrom < end, let p = memchr(bytes + searchFrom, Int32(ASCII.newline), end - searchFrom) {
                 let newline = bytes.distance(to: p.assumingMemoryBound(to: UInt8.self))
                 let lineStart = start
@@ -234,15 +247,18 @@ public final class TraceReader {
                 start = end
                 return (lineStart, lineEnd)
             }
-            // Move the partial line to the front and read more after it.
+            // Move the partial line to the front of the buffer and read more
+            // after it.
             let partial = end - start
-            if start > 0 && partial > 0 {
-                memmove(bytes, bytes + start, partial)
+            let own = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            if partial > 0 && (window != own || start > 0) {
+                memmove(own, window + start, partial)
             }
+            window = own
             start = 0
             end = partial
             searchFrom = partial
-            try fill()
+            if lender != nil { try takeRegion() } else { try fill() }
         }
     }
 
@@ -258,19 +274,59 @@ public final class TraceReader {
             }
             n = try source.read(into: room)
         } catch {
-            lastReadError = error
-            // Damage in the compressed stream (or a failed read) is found
-            // by byte offset; the message keeps the offset, and the place
-            // becomes where the text stops: the line being read and the
-            // column after its last good byte.
-            guard case .byteOffset = error.location else { throw error }
-            throw TraceError(file: error.file, location: .line(lineCount + 1, column: end - start + 1),
-                             message: error.message, found: error.found)
+            throw placed(error)
         }
         if n == 0 { atEnd = true } else {
             end += n
             textByteCount += UInt64(n)
         }
+    }
+
+    /// Takes the next region of text from the lender, after the partial
+    /// line at the front of `buffer` (`0..<end`). With no partial line the
+    /// region becomes the window; otherwise the region's first line is
+    /// copied after the partial one, and the rest waits in `rest`.
+    private func takeRegion() throws(TraceError) {
+        var region = rest
+        rest = UnsafeRawBufferPointer(start: nil, count: 0)
+        if region.isEmpty {
+            do throws(TraceError) {
+                if let deferred = deferredReadError {
+                    deferredReadError = nil
+                    throw deferred
+                }
+                region = try lender!.nextRegion()
+            } catch {
+                throw placed(error)
+            }
+            if region.isEmpty {
+                atEnd = true
+                return
+            }
+            textByteCount += UInt64(region.count)
+        }
+        let first = region.baseAddress!
+        guard end > 0 else {
+            window = UnsafeMutablePointer(mutating: first.assumingMemoryBound(to: UInt8.self))
+            end = region.count
+            return
+        }
+        let lineEnd = memchr(first, Int32(ASCII.newline), region.count).map { first.distance(to: UnsafeRawPointer($0)) + 1 }
+        let n = min(lineEnd ?? region.count, buffer.count - end)
+        (buffer.baseAddress! + end).copyMemory(from: first, byteCount: n)
+        end += n
+        rest = UnsafeRawBufferPointer(rebasing: region[n...])
+    }
+
+    /// A read error, placed where the text stops. Damage in the compressed
+    /// stream (or a failed read) is found by byte offset; the message keeps
+    /// the offset, and the place becomes the line being read and the column
+    /// after its last good byte.
+    private func placed(_ error: TraceError) -> TraceError {
+        lastReadError = error
+        guard case .byteOffset = error.location else { return error }
+        return TraceError(file: error.file, location: .line(lineCount + 1, column: end - start + 1),
+                          message: error.message, found: error.found)
     }
 
     /// Stops at a line longer than the limit; `found:` is how the line
