@@ -329,14 +329,18 @@ public final class TraceReader {
                           message: error.message, found: error.found)
     }
 
-    /// Stops at a line longer than the limit; `found:` is how the line
+    /// Stops at a line longer than the limit. Inlined, as it is checked for
+    /// every line; the error is built out of line.
+    @inline(__always) private func checkLength(_ line: UnsafePointer<UInt8>, _ length: Int) throws(TraceError) {
+        if length > TraceLimits.maxLineLength { throw lineTooLong(line, length) }
+    }
+
+    /// The error for a line past the limit; `found:` is how the line
     /// starts, which says which line it is better than its 16385th byte.
-    private func checkLength(_ line: UnsafePointer<UInt8>, _ length: Int) throws(TraceError) {
-        if length > TraceLimits.maxLineLength {
-            throw TraceError(file: fileName, location: .line(lineCount + 1, column: TraceLimits.maxLineLength + 1),
-                             message: "line longer than \(TraceLimits.maxLineLength) bytes",
-                             found: UnsafeBufferPointer(start: line, count: length).excerpt())
-        }
+    @inline(never) private func lineTooLong(_ line: UnsafePointer<UInt8>, _ length: Int) -> TraceError {
+        TraceError(file: fileName, location: .line(lineCount + 1, column: TraceLimits.maxLineLength + 1),
+                   message: "line longer than \(TraceLimits.maxLineLength) bytes",
+                   found: UnsafeBufferPointer(start: line, count: length).excerpt())
     }
 }
 
