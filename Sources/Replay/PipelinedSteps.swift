@@ -70,13 +70,16 @@ extension Replayer {
         parser.start()
         defer { pipe.cancel() }
         var events = 0
+        // Read once: each read of a global checks that it was initialized
+        // (a call into the runtime), and most events name nothing.
+        let none = noSymbols
         while let batch = pipe.take() {
             for i in batch.events.indices {
                 // The names only for events that refer to some, passed
                 // straight from the batch (a conditional expression would
                 // make a copy: a retain and release of each of its arrays).
                 if batch.events[i].kind.namesNothing {
-                    try body(batch.events[i], noSymbols)
+                    try body(batch.events[i], none)
                 } else {
                     try body(batch.events[i], batch.symbols)
                 }
