@@ -204,7 +204,12 @@ public struct Replayer: Sendable {
         /// non-coherent unit was declared; other pages read from ``memory``.
         var deviceMemory = SparseMemory()
 
-        var unitIndex: [Symbol: Int] = [:]
+        /// Per symbol (by its index), the index plus one of the unit it
+        /// names, 0 for none: a unit is looked up on every fetch,
+        /// invalidation and wait, and hashing the symbol for a dictionary
+        /// cost more than the rest of the lookup. As long as the largest
+        /// symbol naming a unit, so within the symbol table's size.
+        var unitOfSymbol: [UInt16] = []
         // Tables by id; the ids of unlinked tables are reused, so these arrays
         // grow with the tables reachable at once, not with the events.
         var tables: [TableInstance?] = []
@@ -336,18 +341,24 @@ public struct Replayer: Sendable {
     // MARK: - Units
 
     private mutating func unit(_ symbol: Symbol, _ symbols: SymbolTable, _ event: TraceEvent) throws(TraceError) -> Int {
-        if let u = shelf.book.unitIndex[symbol] { return u }
+        if let u = unitIndex(of: symbol) { return u }
         guard units.count < TraceLimits.maxUnits else {
             throw TraceError(file: shelf.book.fileName, location: .line(event.line, column: 1),
                              message: "more than \(TraceLimits.maxUnits) units")
         }
         units.append(UnitState(name: symbols[symbol], symbol: symbol))
-        book.unitIndex[symbol] = units.count - 1
+        let i = Int(symbol.index)
+        if book.unitOfSymbol.count <= i { book.unitOfSymbol.append(contentsOf: repeatElement(0, count: i + 1 - book.unitOfSymbol.count)) }
+        book.unitOfSymbol[i] = UInt16(units.count)
         return units.count - 1
     }
 
     /// The index of the unit named by `symbol`, if the trace has used it.
-    public func unitIndex(of symbol: Symbol) -> Int? { shelf.book.unitIndex[symbol] }
+    public func unitIndex(of symbol: Symbol) -> Int? {
+        let i = Int(symbol.index)
+        guard i < shelf.book.unitOfSymbol.count, shelf.book.unitOfSymbol[i] != 0 else { return nil }
+        return Int(shelf.book.unitOfSymbol[i]) - 1
+    }
 
     // MARK: - Memory events
 
