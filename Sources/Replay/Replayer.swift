@@ -168,6 +168,9 @@ public struct Replayer: Sendable {
     /// Memory as the CPU sees it.
     public private(set) var memory = SparseMemory()
     private var anyNonCoherent = false
+    /// The table entries the current event's bytes cover (``findHits(_:_:)``).
+    /// Read by index, in place: nothing an event calls while it walks them
+    /// finds hits again, and a copy to walk would be retained and released.
     private var hits: [(table: Int, index: Int)] = []
     // Values of the entries hit, before the event: reused, so an event
     // allocates nothing.
@@ -380,18 +383,17 @@ public struct Replayer: Sendable {
         }
         initialize(write)
         try checkPages(event)
-        let current = hits
         // An entry already seen changes for the CPU and the unit alike.
         if keepHistory {
-            for k in current.indices {
-                let hit = current[k]
+            for k in hits.indices {
+                let hit = hits[k]
                 guard let record = shelf.book.tableEntryRecords[hit.table].get(UInt64(hit.index)) else { continue }
                 note(.cpu, record, cpuBefore: cpuBeforeValues[k], deviceBefore: beforeValues[k],
                      cpu: cpuEntry(hit.table, hit.index), device: deviceEntry(hit.table, hit.index))
             }
         }
-        for k in current.indices {
-            let hit = current[k]
+        for k in hits.indices {
+            let hit = hits[k]
             let before = beforeValues[k]
             try relink(hit.table, hit.index, before, deviceEntry(hit.table, hit.index), event)
         }
@@ -420,13 +422,12 @@ public struct Replayer: Sendable {
             return
         }
         try checkStoreHits(event)
-        let current = hits
         beforeValues.empty()
-        for hit in current { beforeValues.append(cpuEntry(hit.table, hit.index)) }
+        for k in hits.indices { beforeValues.append(cpuEntry(hits[k].table, hits[k].index)) }
         memory.write(addr: write.addr, size: Int(write.size), value: write.value)
         try checkPages(event)
-        for k in current.indices {
-            let hit = current[k]
+        for k in hits.indices {
+            let hit = hits[k]
             let before = beforeValues[k]
             // An earlier hit's relink may have unlinked this table.
             let table = shelf.book.geometry[hit.table]
@@ -447,8 +448,8 @@ public struct Replayer: Sendable {
         }
         // Relink after attributing: the store hit every entry it covers, even
         // one whose table its own pointer change unlinks.
-        for k in current.indices {
-            let hit = current[k]
+        for k in hits.indices {
+            let hit = hits[k]
             let table = shelf.book.geometry[hit.table]
             guard table.live, units[table.unit].coherent, table.isPointerTable else { continue }
             let before = beforeValues[k]
@@ -467,9 +468,8 @@ public struct Replayer: Sendable {
             return
         }
         findHits(first, size)
-        let current = hits
         beforeValues.empty()
-        for hit in current { beforeValues.append(deviceEntry(hit.table, hit.index)) }
+        for k in hits.indices { beforeValues.append(deviceEntry(hits[k].table, hits[k].index)) }
         let copied = Int(min(size, TraceLimits.maxAccessSize + 128))
         book.deviceMemory.copy(from: memory, addr: first, size: copied)
         // The copy made a device page wherever CPU memory has one.
@@ -478,8 +478,8 @@ public struct Replayer: Sendable {
             memory.markIfPresent(page)
             page &+= UInt64(SparseMemory.pageSize)
         }
-        for k in current.indices {
-            let hit = current[k]
+        for k in hits.indices {
+            let hit = hits[k]
             let table = shelf.book.geometry[hit.table]
             guard table.live else { continue }
             let record = try entryRecord(hit.table, hit.index, event)
@@ -492,8 +492,8 @@ public struct Replayer: Sendable {
             touches.append(EntryTouch(entry: record, bytes: byteRange(table, hit.index, first, size),
                                       before: cpu, after: cpu, device: device))
         }
-        for k in current.indices {
-            let hit = current[k]
+        for k in hits.indices {
+            let hit = hits[k]
             let table = shelf.book.geometry[hit.table]
             guard table.live, !units[table.unit].coherent, table.isPointerTable else { continue }
             let before = beforeValues[k]
@@ -542,8 +542,8 @@ public struct Replayer: Sendable {
             throw TraceError(file: shelf.book.fileName, location: .line(event.line, column: 1),
                              message: "one \(event.kind.name) touches more than \(shelf.book.limits.touchesPerEvent) table entries")
         }
-        let current = hits
-        for hit in current {
+        for k in hits.indices {
+            let hit = hits[k]
             let table = shelf.book.geometry[hit.table]
             guard table.live else { continue }
             if let unitFilter, table.unit != unitFilter { continue }
