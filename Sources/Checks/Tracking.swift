@@ -244,9 +244,12 @@ struct EntryTrack {
     var reported: [Int] = []
     private var rare: OutOfLine<RareState>?
 
-    /// Changes the out-of-line state, allocating it on the first write and
-    /// freeing it when it empties. (Direct field access, not key paths: a key
-    /// path copied the whole state on every read.)
+    /// Changes the out-of-line state, allocating it on the first write that
+    /// leaves something in it. Once allocated it is kept, empty or not: an
+    /// entry of a non-coherent unit gains and loses its unflushed store on
+    /// every store and flush, and freeing the state each time made an
+    /// allocation and a free of it per store. (Direct field access, not key
+    /// paths: a key path copied the whole state on every read.)
     private mutating func withRare(_ body: (inout RareState) -> Void) {
         if rare == nil {
             var state = RareState()
@@ -255,7 +258,6 @@ struct EntryTrack {
             return
         }
         body(&rare!.value)
-        if rare!.value.isEmpty { rare = nil }
     }
 
     /// The current weak-model epoch.
@@ -349,7 +351,8 @@ struct EntryTrack {
     /// finding about a store not yet part of an ended update belongs to.
     var openOrNextSerial: Int { open?.serial ?? serial + 1 }
 
-    /// Any of the rarely held states is set.
+    /// Some rarely held state was ever set (it may be empty now): when
+    /// false, none is.
     var hasRareState: Bool { rare != nil }
     /// A handshake is in progress (without copying it out).
     var hasHandshake: Bool { rare?.value.handshake != nil }
