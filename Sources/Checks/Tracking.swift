@@ -168,7 +168,10 @@ struct RareState {
     var pendingObservations: [Observation] = []
     var handshake: OutOfLine<Handshake>?
     var obligation: OutOfLine<Obligation>?
-    var dirty: OutOfLine<EventRef>?
+    /// Held here, not boxed: an entry of a non-coherent unit sets it on a
+    /// store and clears it on the flush, and a box of its own was allocated
+    /// and freed each time.
+    var dirty: EventRef?
     var chain: OutOfLine<UpdateChain>?
 
     var isEmpty: Bool {
@@ -290,8 +293,8 @@ struct EntryTrack {
     }
     /// The first store not yet flushed (non-coherent units).
     var dirty: EventRef? {
-        get { rare?.value.dirty?.value }
-        set { withRare { $0.dirty.replace(with: newValue) } }
+        get { rare?.value.dirty }
+        set { withRare { $0.dirty = newValue } }
     }
     /// The ended updates a fetch begun earlier may still straddle.
     var chain: UpdateChain? {
