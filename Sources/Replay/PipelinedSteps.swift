@@ -41,15 +41,17 @@ extension Replayer {
         if !pipelined {
             while let event = try reader.next() {
                 if skippingQuietStores, case .store(let write) = event.payload, try replay.applyQuietStore(write, event) { continue }
-                let step = try replay.apply(event, symbols: event.kind.namesNothing ? noSymbols : reader.symbols)
+                let step = try replay.applyLendingTouches(event, symbols: event.kind.namesNothing ? noSymbols : reader.symbols)
                 try body(step, &replay)
+                replay.returnTouches(of: consume step)
             }
             return replay
         }
         try Self.pipelined(reader, afterBatch: afterBatch) { (event, symbols) throws(TraceError) in
             if skippingQuietStores, case .store(let write) = event.payload, try replay.applyQuietStore(write, event) { return }
-            let step = try replay.apply(event, symbols: symbols)
+            let step = try replay.applyLendingTouches(event, symbols: symbols)
             try body(step, &replay)
+            replay.returnTouches(of: consume step)
         }
         return replay
     }

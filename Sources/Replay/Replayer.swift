@@ -269,6 +269,24 @@ public struct Replayer: Sendable {
         return ReplayStep(index: eventCount, event: event, touches: touches)
     }
 
+    /// ``apply(_:symbols:)``, whose step takes the touches' storage instead
+    /// of sharing it: a shared array is retained for the step, released
+    /// after it, and checked for sharing when the next event empties it.
+    /// Give the storage back with ``returnTouches(of:)`` once done with the
+    /// step.
+    mutating func applyLendingTouches(_ event: TraceEvent, symbols: SymbolTable) throws(TraceError) -> ReplayStep {
+        try applyEvent(event, symbols)
+        var lent: [EntryTouch] = []
+        swap(&lent, &touches)
+        return ReplayStep(index: eventCount, event: event, touches: lent)
+    }
+
+    /// Takes back the touches' storage lent to `step` by
+    /// ``applyLendingTouches(_:symbols:)``.
+    mutating func returnTouches(of step: consuming ReplayStep) {
+        touches = step.touches
+    }
+
     /// Applies `write`, a store, and returns true when it touches no
     /// reachable entry: most stores of a trace, whose step would be empty.
     /// When it touches one, does nothing and returns false; ``apply(_:symbols:)``
