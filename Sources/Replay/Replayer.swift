@@ -182,9 +182,9 @@ public struct Replayer: Sendable {
     /// the pages they lie on, limits) and what only some change (the device
     /// view, records by table). Swift copies a replayer whenever a mutating
     /// method, or an analysis holding it `inout`, passes it to a function
-    /// that is not inlined: with these fields out of line such a copy is 184
-    /// bytes, not 528. Read them in place, through `shelf.book`; change them
-    /// through `book`.
+    /// that is not inlined: with these fields out of line (and memory's
+    /// pages in its own box) such a copy is 104 bytes, not 528. Read them in
+    /// place, through `shelf.book`; change them through `book`.
     private var shelf: Shelf
 
     /// The out-of-line state, for changes: a shelf another replayer shares
