@@ -22,6 +22,13 @@ struct Change {
     var serial = 0
     /// The store was not single-copy atomic (unaligned or crossing a chunk).
     var splits = false
+
+    /// This change as part of update `serial`, if there is one.
+    func inUpdate(_ serial: Int?) -> Change {
+        var change = self
+        if let serial { change.serial = serial }
+        return change
+    }
 }
 
 /// One update of one entry, from O to N (CHECKS.md, "Update").
