@@ -336,6 +336,13 @@ struct EntryTrack {
         body(&rare!.value.obligation!.value)
     }
 
+    /// Changes the handshake in progress where it is kept, if there is one
+    /// (a copy of it copies its change and retains its requirement).
+    mutating func modifyHandshake(_ body: (inout Handshake) -> Void) {
+        guard rare?.value.handshake != nil else { return }
+        body(&rare!.value.handshake!.value)
+    }
+
     /// Changes the current fetch sequence where it is kept, if there is one.
     mutating func modifyObservation(_ body: (inout Observation) -> Void) {
         guard rare?.value.observation != nil else { return }
