@@ -369,7 +369,8 @@ public struct Replayer: Sendable {
         }
         units.append(UnitState(name: symbols[symbol], symbol: symbol))
         let i = Int(symbol.index)
-        if book.unitOfSymbol.count <= i { book.unitOfSymbol.append(contentsOf: repeatElement(0, count: i + 1 - book.unitOfSymbol.count)) }
+        let known = shelf.book.unitOfSymbol.count
+        if known <= i { book.unitOfSymbol.append(contentsOf: repeatElement(0, count: i + 1 - known)) }
         book.unitOfSymbol[i] = UInt16(units.count)
         return units.count - 1
     }
