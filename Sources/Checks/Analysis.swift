@@ -345,7 +345,6 @@ public struct Analysis {
     /// A change of what the unit sees of an entry starts, extends or ends
     /// updates (CHECKS.md, "Update") and feeds every analyzer.
     mutating func deviceChanged(_ e: Int, _ change: Change, _ replay: Replayer) {
-        var change = change
         let shape = EntryShape(replay.entries[e])
         let usedChanged = (change.before ^ change.after) & (shape.usedBits(change.before) | shape.usedBits(change.after)) != EntryValue()
         let wasPresent = shape.isPresent(change.before)
@@ -360,14 +359,15 @@ public struct Analysis {
             startUpdate(e, old: change.before, explicit: false, replay)
         }
         if tracks[e].hasRareState && tracks[e].hasChain { noteChainCut(e, replay) }
-        // Fields of the open update, not a copy of it (and its changes).
-        if let serial = tracks[e].openSerial {
-            change.serial = serial
-            appendChange(e, change)
-        }
-        if usedChanged { invalidationOnChange(e, change, replay) }
-        noteEpochStore(e, change, replay)
-        if wasPresent && !isPresent { startHandshake(e, change, replay) }
+        // The change as part of the open update, if one is open (its
+        // serial read from the update's fields, not a copy of it). A
+        // constant: each call below copied a variable change (240 bytes).
+        let openSerial = tracks[e].openSerial
+        let kept = change.inUpdate(openSerial)
+        if openSerial != nil { appendChange(e, kept) }
+        if usedChanged { invalidationOnChange(e, kept, replay) }
+        noteEpochStore(e, kept, replay)
+        if wasPresent && !isPresent { startHandshake(e, kept, replay) }
 
         if tracks[e].openIsExplicit == false, wasPresent != isPresent {
             // Clearing Present ends a live entry's update; setting it ends a

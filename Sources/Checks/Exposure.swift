@@ -222,19 +222,3 @@ extension TornSearch {
         }
     }
 }
-
-extension EntryValue {
-    /// The bitwise OR of two values.
-    static func | (a: EntryValue, b: EntryValue) -> EntryValue {
-        var r = EntryValue()
-        for i in 0..<8 { r[i] = a[i] | b[i] }
-        return r
-    }
-
-    /// The bitwise complement.
-    static prefix func ~ (a: EntryValue) -> EntryValue {
-        var r = EntryValue()
-        for i in 0..<8 { r[i] = ~a[i] }
-        return r
-    }
-}

@@ -60,9 +60,12 @@ extension Analysis {
     }
 
     mutating func handshakeInvalidation(_ e: Int, _ inv: Invalidation, _ ref: EventRef) {
-        guard let handshake = tracks[e].handshake, handshake.invalidation == nil else { return }
-        if let covering = handshake.covering, covering.match(inv) != .covers { return }
-        tracks[e].handshake?.invalidation = ref
+        // In place: every invalidation visiting the entry asks.
+        tracks[e].modifyHandshake { handshake in
+            guard handshake.invalidation == nil else { return }
+            if let covering = handshake.covering, covering.match(inv) != .covers { return }
+            handshake.invalidation = ref
+        }
     }
 
     /// A wait after the covering invalidation hands the entry to software.

@@ -93,8 +93,8 @@ extension Analysis {
         guard !steps.isEmpty else { return }
         tracks[e].obligation = Obligation(serial: change.serial, old: old, cachingModeSetup: cachingModeSetup,
                                           steps: steps, firstChange: change, lastChange: change,
-                                          issued: Array(repeating: nil, count: steps.count),
-                                          completed: Array(repeating: false, count: steps.count))
+                                          issued: Array(filledWith: nil, count: steps.count),
+                                          completed: Array(filledWith: false, count: steps.count))
     }
 
     /// An invalidation request on the entry's unit.

@@ -12,7 +12,9 @@ extension Analysis {
     }
 
     mutating func noteFlush(_ e: Int, _ touch: EntryTouch) {
-        if touch.device == touch.after { tracks[e].dirty = nil }
+        // Tested first: clearing what is not set still builds and destroys
+        // an empty out-of-line state.
+        if touch.device == touch.after && tracks[e].hasDirty { tracks[e].dirty = nil }
     }
 
     /// An invalidation that concerns the entry relies on its stores being

@@ -22,6 +22,13 @@ struct Change {
     var serial = 0
     /// The store was not single-copy atomic (unaligned or crossing a chunk).
     var splits = false
+
+    /// This change as part of update `serial`, if there is one.
+    func inUpdate(_ serial: Int?) -> Change {
+        var change = self
+        if let serial { change.serial = serial }
+        return change
+    }
 }
 
 /// One update of one entry, from O to N (CHECKS.md, "Update").
@@ -168,7 +175,10 @@ struct RareState {
     var pendingObservations: [Observation] = []
     var handshake: OutOfLine<Handshake>?
     var obligation: OutOfLine<Obligation>?
-    var dirty: OutOfLine<EventRef>?
+    /// Held here, not boxed: an entry of a non-coherent unit sets it on a
+    /// store and clears it on the flush, and a box of its own was allocated
+    /// and freed each time.
+    var dirty: EventRef?
     var chain: OutOfLine<UpdateChain>?
 
     var isEmpty: Bool {
@@ -244,9 +254,12 @@ struct EntryTrack {
     var reported: [Int] = []
     private var rare: OutOfLine<RareState>?
 
-    /// Changes the out-of-line state, allocating it on the first write and
-    /// freeing it when it empties. (Direct field access, not key paths: a key
-    /// path copied the whole state on every read.)
+    /// Changes the out-of-line state, allocating it on the first write that
+    /// leaves something in it. Once allocated it is kept, empty or not: an
+    /// entry of a non-coherent unit gains and loses its unflushed store on
+    /// every store and flush, and freeing the state each time made an
+    /// allocation and a free of it per store. (Direct field access, not key
+    /// paths: a key path copied the whole state on every read.)
     private mutating func withRare(_ body: (inout RareState) -> Void) {
         if rare == nil {
             var state = RareState()
@@ -255,7 +268,6 @@ struct EntryTrack {
             return
         }
         body(&rare!.value)
-        if rare!.value.isEmpty { rare = nil }
     }
 
     /// The current weak-model epoch.
@@ -288,8 +300,8 @@ struct EntryTrack {
     }
     /// The first store not yet flushed (non-coherent units).
     var dirty: EventRef? {
-        get { rare?.value.dirty?.value }
-        set { withRare { $0.dirty.replace(with: newValue) } }
+        get { rare?.value.dirty }
+        set { withRare { $0.dirty = newValue } }
     }
     /// The ended updates a fetch begun earlier may still straddle.
     var chain: UpdateChain? {
@@ -324,6 +336,13 @@ struct EntryTrack {
         body(&rare!.value.obligation!.value)
     }
 
+    /// Changes the handshake in progress where it is kept, if there is one
+    /// (a copy of it copies its change and retains its requirement).
+    mutating func modifyHandshake(_ body: (inout Handshake) -> Void) {
+        guard rare?.value.handshake != nil else { return }
+        body(&rare!.value.handshake!.value)
+    }
+
     /// Changes the current fetch sequence where it is kept, if there is one.
     mutating func modifyObservation(_ body: (inout Observation) -> Void) {
         guard rare?.value.observation != nil else { return }
@@ -349,7 +368,8 @@ struct EntryTrack {
     /// finding about a store not yet part of an ended update belongs to.
     var openOrNextSerial: Int { open?.serial ?? serial + 1 }
 
-    /// Any of the rarely held states is set.
+    /// Some rarely held state was ever set (it may be empty now): when
+    /// false, none is.
     var hasRareState: Bool { rare != nil }
     /// A handshake is in progress (without copying it out).
     var hasHandshake: Bool { rare?.value.handshake != nil }
@@ -380,4 +400,16 @@ struct EntryTrack {
 
     /// True when every update up to `serial` has ended.
     func hasEnded(_ serial: Int) -> Bool { open.map { $0.serial > serial } ?? true }
+}
+
+extension Array {
+    /// `count` copies of `value`. `Array(repeating:count:)` allocates
+    /// through a standard-library function that is never specialized: it
+    /// looks the array's type up at run time, some 700 instructions a call
+    /// (worth it only for large arrays, whose filling it does faster).
+    init(filledWith value: Element, count: Int) {
+        self = []
+        reserveCapacity(count)
+        append(contentsOf: repeatElement(value, count: count))
+    }
 }

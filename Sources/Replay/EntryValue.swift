@@ -70,17 +70,40 @@ public struct EntryValue: Hashable, Sendable {
     /// The words of an entry of `size` bytes.
     public func words(size: Int) -> [UInt64] { (0..<max(1, (size + 7) / 8)).map { self[$0] } }
 
+    // The operators work word by word on the stored words, not through the
+    // subscript: its switch, and from another module a call per word, made
+    // one operator hundreds of instructions (the analysis applies several
+    // to every change of an entry).
+
     /// The bitwise AND of two values.
     public static func & (a: EntryValue, b: EntryValue) -> EntryValue {
-        var r = EntryValue()
-        for i in 0..<8 { r[i] = a[i] & b[i] }
-        return r
+        a.combined(with: b, &)
+    }
+
+    /// The bitwise OR of two values.
+    public static func | (a: EntryValue, b: EntryValue) -> EntryValue {
+        a.combined(with: b, |)
     }
 
     /// The bitwise exclusive OR of two values.
     public static func ^ (a: EntryValue, b: EntryValue) -> EntryValue {
+        a.combined(with: b, ^)
+    }
+
+    /// The bitwise complement.
+    public static prefix func ~ (a: EntryValue) -> EntryValue {
+        a.combined(with: a) { x, _ in ~x }
+    }
+
+    /// Equal word by word (the derived `==` compares through `memcmp`).
+    public static func == (a: EntryValue, b: EntryValue) -> Bool {
+        (a ^ b).isZero
+    }
+
+    @inline(__always) private func combined(with other: EntryValue, _ op: (UInt64, UInt64) -> UInt64) -> EntryValue {
         var r = EntryValue()
-        for i in 0..<8 { r[i] = a[i] ^ b[i] }
+        r.w0 = op(w0, other.w0); r.w1 = op(w1, other.w1); r.w2 = op(w2, other.w2); r.w3 = op(w3, other.w3)
+        r.w4 = op(w4, other.w4); r.w5 = op(w5, other.w5); r.w6 = op(w6, other.w6); r.w7 = op(w7, other.w7)
         return r
     }
 

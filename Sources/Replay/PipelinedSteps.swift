@@ -41,15 +41,17 @@ extension Replayer {
         if !pipelined {
             while let event = try reader.next() {
                 if skippingQuietStores, case .store(let write) = event.payload, try replay.applyQuietStore(write, event) { continue }
-                let step = try replay.apply(event, symbols: event.kind.namesNothing ? noSymbols : reader.symbols)
+                let step = try replay.applyLendingTouches(event, symbols: event.kind.namesNothing ? noSymbols : reader.symbols)
                 try body(step, &replay)
+                replay.returnTouches(of: consume step)
             }
             return replay
         }
         try Self.pipelined(reader, afterBatch: afterBatch) { (event, symbols) throws(TraceError) in
             if skippingQuietStores, case .store(let write) = event.payload, try replay.applyQuietStore(write, event) { return }
-            let step = try replay.apply(event, symbols: symbols)
+            let step = try replay.applyLendingTouches(event, symbols: symbols)
             try body(step, &replay)
+            replay.returnTouches(of: consume step)
         }
         return replay
     }
@@ -70,13 +72,16 @@ extension Replayer {
         parser.start()
         defer { pipe.cancel() }
         var events = 0
+        // Read once: each read of a global checks that it was initialized
+        // (a call into the runtime), and most events name nothing.
+        let none = noSymbols
         while let batch = pipe.take() {
             for i in batch.events.indices {
                 // The names only for events that refer to some, passed
                 // straight from the batch (a conditional expression would
                 // make a copy: a retain and release of each of its arrays).
                 if batch.events[i].kind.namesNothing {
-                    try body(batch.events[i], noSymbols)
+                    try body(batch.events[i], none)
                 } else {
                     try body(batch.events[i], batch.symbols)
                 }

@@ -149,14 +149,17 @@ public struct ReplayLimits: Sendable, Equatable {
 /// it every event in order with ``apply(_:symbols:)``.
 public struct Replayer: Sendable {
     /// What this replay may hold; past a limit it stops with an error.
-    public var limits: ReplayLimits
+    public var limits: ReplayLimits {
+        get { shelf.book.limits }
+        set { book.limits = newValue }
+    }
 
     /// The units, in order of first appearance.
     public private(set) var units: [UnitState] = []
     /// Entries seen touched while reachable, in order of first touch.
     public private(set) var entries: [EntryRecord] = []
     /// Problems with the trace itself (the first 1000).
-    public private(set) var diagnostics: [ReplayDiagnostic] = []
+    public var diagnostics: [ReplayDiagnostic] { shelf.book.diagnostics }
     /// Events applied so far.
     public private(set) var eventCount = 0
     /// Keep every change of every entry in ``EntryRecord/history``.
@@ -164,62 +167,124 @@ public struct Replayer: Sendable {
 
     /// Memory as the CPU sees it.
     public private(set) var memory = SparseMemory()
-    /// Memory as non-coherent units see it: only pages stored to since a
-    /// non-coherent unit was declared; other pages read from ``memory``.
-    private var deviceMemory = SparseMemory()
     private var anyNonCoherent = false
-
-    private var unitIndex: [Symbol: Int] = [:]
-    // Tables by id; the ids of unlinked tables are reused, so these arrays
-    // grow with the tables reachable at once, not with the events.
-    private var tables: [TableInstance?] = []
-    /// Per table id, what every store, flush and fetch reads of its table:
-    /// plain values, so reading them copies no label (a copy of a
-    /// `TableInstance?` retains its label string, several times a store).
-    private var geometry: [TableGeometry] = []
-    private var freeTableIDs: [Int] = []
-    private var unlinkedTableIDs: [Int] = []
-    private var tableRefs: [Int] = []
-    private var tableChildren: [[Int: [Int]]] = []
-    /// Per table: entry index -> record, for the entries touched so far.
-    private var tableEntryRecords: [PageMap] = []
-    private var liveTables: [TableInstance.Key: Int] = [:]
-    private var liveSlots: [TableInstance.Slot: [Int]] = [:]
-    private var liveTableCount = 0
-    // The tables on each page: page -> index into `pageTableLists`.
-    private var pageTableIndex = PageMap()
-    private var pageTableLists: [[Int]] = []
-    private var freePageLists: [Int] = []
-    private var largeTables: [Int] = []
-    private var recordOfKey: [EntryKey: Int32] = [:]
-    // Entries no reachable table gives, by record: what the unit could read
-    // at each just before its table was unlinked, and where the table was
-    // (kept for these alone, not in every record). By slot and index, so
-    // that a table linked again finds the entries it makes reachable again.
-    private var unlinked: [Int: (slot: TableInstance.Slot, index: Int, value: EntryValue)] = [:]
-    private var unlinkedBySlot: [TableInstance.Slot: [Int: Int]] = [:]
-    /// Generic table labels, numbered for ``EntryKey``.
-    private var labelNumbers: [String: UInt32] = [:]
+    /// The table entries the current event's bytes cover (``findHits(_:_:)``).
+    /// Read by index, in place: nothing an event calls while it walks them
+    /// finds hits again, and a copy to walk would be retained and released.
     private var hits: [(table: Int, index: Int)] = []
     // Values of the entries hit, before the event: reused, so an event
     // allocates nothing.
     private var beforeValues: [EntryValue] = []
     private var cpuBeforeValues: [EntryValue] = []
     private var touches: [EntryTouch] = []
-    private let fileName: String
+
+    /// Everything else, out of line: what most events only read (tables,
+    /// the pages they lie on, limits) and what only some change (the device
+    /// view, records by table). Swift copies a replayer whenever a mutating
+    /// method, or an analysis holding it `inout`, passes it to a function
+    /// that is not inlined: with these fields out of line (and memory's
+    /// pages in its own box) such a copy is 104 bytes, not 528. Read them in
+    /// place, through `shelf.book`; change them through `book`.
+    private var shelf: Shelf
+
+    /// The out-of-line state, for changes: a shelf another replayer shares
+    /// is copied first. (Its getter copies the whole book; reads go to
+    /// `shelf.book` instead.)
+    private var book: Book {
+        get { shelf.book }
+        _modify {
+            if !isKnownUniquelyReferenced(&shelf) { shelf = Shelf(shelf.book) }
+            yield &shelf.book
+        }
+    }
+
+    /// What ``Replayer`` keeps out of line (see `shelf`).
+    private struct Book {
+        var limits: ReplayLimits
+        var fileName: String
+        var diagnostics: [ReplayDiagnostic] = []
+        /// Memory as non-coherent units see it: only pages stored to since a
+        /// non-coherent unit was declared; other pages read from ``memory``.
+        var deviceMemory = SparseMemory()
+
+        /// Per symbol (by its index), the index plus one of the unit it
+        /// names, 0 for none: a unit is looked up on every fetch,
+        /// invalidation and wait, and hashing the symbol for a dictionary
+        /// cost more than the rest of the lookup. As long as the largest
+        /// symbol naming a unit, so within the symbol table's size.
+        var unitOfSymbol: [UInt16] = []
+        // Tables by id; the ids of unlinked tables are reused, so these arrays
+        // grow with the tables reachable at once, not with the events.
+        var tables: [TableInstance?] = []
+        /// Per table id, what every store, flush and fetch reads of its table:
+        /// plain values, so reading them copies no label (a copy of a
+        /// `TableInstance?` retains its label string, several times a store).
+        var geometry: [TableGeometry] = []
+        var freeTableIDs: [Int] = []
+        var unlinkedTableIDs: [Int] = []
+        var tableRefs: [Int] = []
+        var tableChildren: [[Int: [Int]]] = []
+        /// Per table: entry index -> record, for the entries touched so far.
+        var tableEntryRecords: [PageMap] = []
+        var liveTables: [TableInstance.Key: Int] = [:]
+        var liveSlots: [TableInstance.Slot: [Int]] = [:]
+        var liveTableCount = 0
+        // The tables on each page: page -> index into `pageTableLists`.
+        var pageTableIndex = PageMap()
+        var pageTableLists: [[Int]] = []
+        var freePageLists: [Int] = []
+        var largeTables: [Int] = []
+        var recordOfKey: [EntryKey: Int32] = [:]
+        // Entries no reachable table gives, by record: what the unit could read
+        // at each just before its table was unlinked, and where the table was
+        // (kept for these alone, not in every record). By slot and index, so
+        // that a table linked again finds the entries it makes reachable again.
+        var unlinked: [Int: (slot: TableInstance.Slot, index: Int, value: EntryValue)] = [:]
+        var unlinkedBySlot: [TableInstance.Slot: [Int: Int]] = [:]
+        /// Generic table labels, numbered for ``EntryKey``.
+        var labelNumbers: [String: UInt32] = [:]
+    }
+
+    /// The box of a ``Book``, shared by copies of a replayer until one
+    /// changes it.
+    private final class Shelf: @unchecked Sendable {
+        // Unchecked: a class's stored property is otherwise checked for
+        // overlapping access at run time on every read and write; a shelf
+        // is only changed through its replayer's `book`, which copies it
+        // first when another replayer shares it.
+        @exclusivity(unchecked) var book: Book
+        init(_ book: Book) { self.book = book }
+    }
 
     /// A replayer with no units, tables or memory. `fileName` names the
     /// trace in errors.
     public init(fileName: String = "<trace>", keepHistory: Bool = false, limits: ReplayLimits = .standard) {
-        self.fileName = fileName
         self.keepHistory = keepHistory
-        self.limits = limits
+        shelf = Shelf(Book(limits: limits, fileName: fileName))
     }
 
     /// Applies one event. `symbols` is the reader's table (it names units).
     public mutating func apply(_ event: TraceEvent, symbols: SymbolTable) throws(TraceError) -> ReplayStep {
         try applyEvent(event, symbols)
         return ReplayStep(index: eventCount, event: event, touches: touches)
+    }
+
+    /// ``apply(_:symbols:)``, whose step takes the touches' storage instead
+    /// of sharing it: a shared array is retained for the step, released
+    /// after it, and checked for sharing when the next event empties it.
+    /// Give the storage back with ``returnTouches(of:)`` once done with the
+    /// step.
+    mutating func applyLendingTouches(_ event: TraceEvent, symbols: SymbolTable) throws(TraceError) -> ReplayStep {
+        try applyEvent(event, symbols)
+        var lent: [EntryTouch] = []
+        swap(&lent, &touches)
+        return ReplayStep(index: eventCount, event: event, touches: lent)
+    }
+
+    /// Takes back the touches' storage lent to `step` by
+    /// ``applyLendingTouches(_:symbols:)``.
+    mutating func returnTouches(of step: consuming ReplayStep) {
+        touches = step.touches
     }
 
     /// Applies `write`, a store, and returns true when it touches no
@@ -229,7 +294,7 @@ public struct Replayer: Sendable {
     @inline(__always) mutating func applyQuietStore(_ write: MemoryWrite, _ event: TraceEvent) throws(TraceError) -> Bool {
         // Within one memory page (and so one 4 KiB page) and on no table.
         guard Int(write.addr & UInt64(SparseMemory.pageSize - 1)) + Int(write.size) <= SparseMemory.pageSize,
-              largeTables.isEmpty else { return false }
+              shelf.book.largeTables.isEmpty else { return false }
         // One lookup finds the page, whether it lies in a frame holding a
         // table, and whether the device view has its own copy yet
         // (``preserveDeviceView(_:_:)``, which marks the pages it copies).
@@ -288,27 +353,34 @@ public struct Replayer: Sendable {
     @inline(__always) private mutating func beginEvent() {
         eventCount += 1
         touches.empty()
-        if !unlinkedTableIDs.isEmpty {
-            freeTableIDs.append(contentsOf: unlinkedTableIDs)
-            unlinkedTableIDs.removeAll(keepingCapacity: true)
+        if !shelf.book.unlinkedTableIDs.isEmpty {
+            book.freeTableIDs.append(contentsOf: shelf.book.unlinkedTableIDs)
+            book.unlinkedTableIDs.removeAll(keepingCapacity: true)
         }
     }
 
     // MARK: - Units
 
     private mutating func unit(_ symbol: Symbol, _ symbols: SymbolTable, _ event: TraceEvent) throws(TraceError) -> Int {
-        if let u = unitIndex[symbol] { return u }
+        if let u = unitIndex(of: symbol) { return u }
         guard units.count < TraceLimits.maxUnits else {
-            throw TraceError(file: fileName, location: .line(event.line, column: 1),
+            throw TraceError(file: shelf.book.fileName, location: .line(event.line, column: 1),
                              message: "more than \(TraceLimits.maxUnits) units")
         }
         units.append(UnitState(name: symbols[symbol], symbol: symbol))
-        unitIndex[symbol] = units.count - 1
+        let i = Int(symbol.index)
+        let known = shelf.book.unitOfSymbol.count
+        if known <= i { book.unitOfSymbol.append(contentsOf: repeatElement(0, count: i + 1 - known)) }
+        book.unitOfSymbol[i] = UInt16(units.count)
         return units.count - 1
     }
 
     /// The index of the unit named by `symbol`, if the trace has used it.
-    public func unitIndex(of symbol: Symbol) -> Int? { unitIndex[symbol] }
+    public func unitIndex(of symbol: Symbol) -> Int? {
+        let i = Int(symbol.index)
+        guard i < shelf.book.unitOfSymbol.count, shelf.book.unitOfSymbol[i] != 0 else { return nil }
+        return Int(shelf.book.unitOfSymbol[i]) - 1
+    }
 
     // MARK: - Memory events
 
@@ -330,18 +402,17 @@ public struct Replayer: Sendable {
         }
         initialize(write)
         try checkPages(event)
-        let current = hits
         // An entry already seen changes for the CPU and the unit alike.
         if keepHistory {
-            for k in current.indices {
-                let hit = current[k]
-                guard let record = tableEntryRecords[hit.table].get(UInt64(hit.index)) else { continue }
+            for k in hits.indices {
+                let hit = hits[k]
+                guard let record = shelf.book.tableEntryRecords[hit.table].get(UInt64(hit.index)) else { continue }
                 note(.cpu, record, cpuBefore: cpuBeforeValues[k], deviceBefore: beforeValues[k],
                      cpu: cpuEntry(hit.table, hit.index), device: deviceEntry(hit.table, hit.index))
             }
         }
-        for k in current.indices {
-            let hit = current[k]
+        for k in hits.indices {
+            let hit = hits[k]
             let before = beforeValues[k]
             try relink(hit.table, hit.index, before, deviceEntry(hit.table, hit.index), event)
         }
@@ -356,7 +427,7 @@ public struct Replayer: Sendable {
         var v = write.value
         for i in 0..<UInt64(write.size) {
             let a = write.addr &+ i
-            if deviceMemory.hasPage(a) { deviceMemory.write(addr: a, size: 1, value: v & 0xff) }
+            if shelf.book.deviceMemory.hasPage(a) { book.deviceMemory.write(addr: a, size: 1, value: v & 0xff) }
             v >>= 8
         }
     }
@@ -370,16 +441,15 @@ public struct Replayer: Sendable {
             return
         }
         try checkStoreHits(event)
-        let current = hits
         beforeValues.empty()
-        for hit in current { beforeValues.append(cpuEntry(hit.table, hit.index)) }
+        for k in hits.indices { beforeValues.append(cpuEntry(hits[k].table, hits[k].index)) }
         memory.write(addr: write.addr, size: Int(write.size), value: write.value)
         try checkPages(event)
-        for k in current.indices {
-            let hit = current[k]
+        for k in hits.indices {
+            let hit = hits[k]
             let before = beforeValues[k]
             // An earlier hit's relink may have unlinked this table.
-            let table = geometry[hit.table]
+            let table = shelf.book.geometry[hit.table]
             guard table.live else { continue }
             let after = cpuEntry(hit.table, hit.index)
             let coherent = units[table.unit].coherent
@@ -397,9 +467,9 @@ public struct Replayer: Sendable {
         }
         // Relink after attributing: the store hit every entry it covers, even
         // one whose table its own pointer change unlinks.
-        for k in current.indices {
-            let hit = current[k]
-            let table = geometry[hit.table]
+        for k in hits.indices {
+            let hit = hits[k]
+            let table = shelf.book.geometry[hit.table]
             guard table.live, units[table.unit].coherent, table.isPointerTable else { continue }
             let before = beforeValues[k]
             try relink(hit.table, hit.index, before, cpuEntry(hit.table, hit.index), event)
@@ -417,20 +487,19 @@ public struct Replayer: Sendable {
             return
         }
         findHits(first, size)
-        let current = hits
         beforeValues.empty()
-        for hit in current { beforeValues.append(deviceEntry(hit.table, hit.index)) }
+        for k in hits.indices { beforeValues.append(deviceEntry(hits[k].table, hits[k].index)) }
         let copied = Int(min(size, TraceLimits.maxAccessSize + 128))
-        deviceMemory.copy(from: memory, addr: first, size: copied)
+        book.deviceMemory.copy(from: memory, addr: first, size: copied)
         // The copy made a device page wherever CPU memory has one.
         var page = first & ~UInt64(SparseMemory.pageSize - 1)
         while page < first &+ UInt64(copied) && page >= first & ~UInt64(SparseMemory.pageSize - 1) {
             memory.markIfPresent(page)
             page &+= UInt64(SparseMemory.pageSize)
         }
-        for k in current.indices {
-            let hit = current[k]
-            let table = geometry[hit.table]
+        for k in hits.indices {
+            let hit = hits[k]
+            let table = shelf.book.geometry[hit.table]
             guard table.live else { continue }
             let record = try entryRecord(hit.table, hit.index, event)
             entries[record].lastEvent = eventCount
@@ -442,9 +511,9 @@ public struct Replayer: Sendable {
             touches.append(EntryTouch(entry: record, bytes: byteRange(table, hit.index, first, size),
                                       before: cpu, after: cpu, device: device))
         }
-        for k in current.indices {
-            let hit = current[k]
-            let table = geometry[hit.table]
+        for k in hits.indices {
+            let hit = hits[k]
+            let table = shelf.book.geometry[hit.table]
             guard table.live, !units[table.unit].coherent, table.isPointerTable else { continue }
             let before = beforeValues[k]
             try relink(hit.table, hit.index, before, deviceEntry(hit.table, hit.index), event)
@@ -460,8 +529,8 @@ public struct Replayer: Sendable {
                 let a = read.addr &+ UInt64(i)
                 seen = seen << 8 | UInt128(coherent ? memory.byte(a) : deviceByte(a))
             }
-            if seen != recorded && diagnostics.count < 1000 {
-                diagnostics.append(ReplayDiagnostic(
+            if seen != recorded && shelf.book.diagnostics.count < 1000 {
+                book.diagnostics.append(ReplayDiagnostic(
                     event: eventCount, line: event.line,
                     message: "fetch at \(hex(read.addr)) recorded \(hex(recorded)) but replayed memory holds \(hex(seen)): the trace lost a store, or the recorder is wrong"))
             }
@@ -474,27 +543,27 @@ public struct Replayer: Sendable {
     /// Only CPU memory is counted: a non-coherent unit's copy holds a page
     /// only where CPU memory has one.
     @inline(__always) private func checkPages(_ event: TraceEvent) throws(TraceError) {
-        guard memory.pageCount <= limits.pages else {
-            throw TraceError(file: fileName, location: .line(event.line, column: 1),
-                             message: "more than \(limits.pages) memory pages of \(SparseMemory.pageSize) bytes written (raise the limit with --max-pages)")
+        guard memory.pageCount <= shelf.book.limits.pages else {
+            throw TraceError(file: shelf.book.fileName, location: .line(event.line, column: 1),
+                             message: "more than \(shelf.book.limits.pages) memory pages of \(SparseMemory.pageSize) bytes written (raise the limit with --max-pages)")
         }
     }
 
     @inline(__always) private func checkStoreHits(_ event: TraceEvent) throws(TraceError) {
-        guard hits.count <= limits.touchesPerStore else {
-            throw TraceError(file: fileName, location: .line(event.line, column: 1),
-                             message: "one \(event.kind.name) touches more than \(limits.touchesPerStore) table entries (tables overlap here)")
+        guard hits.count <= shelf.book.limits.touchesPerStore else {
+            throw TraceError(file: shelf.book.fileName, location: .line(event.line, column: 1),
+                             message: "one \(event.kind.name) touches more than \(shelf.book.limits.touchesPerStore) table entries (tables overlap here)")
         }
     }
 
     private mutating func touchForRead(_ event: TraceEvent, unitFilter: Int?, nonCoherentOnly: Bool) throws(TraceError) {
-        guard hits.count <= limits.touchesPerEvent else {
-            throw TraceError(file: fileName, location: .line(event.line, column: 1),
-                             message: "one \(event.kind.name) touches more than \(limits.touchesPerEvent) table entries")
+        guard hits.count <= shelf.book.limits.touchesPerEvent else {
+            throw TraceError(file: shelf.book.fileName, location: .line(event.line, column: 1),
+                             message: "one \(event.kind.name) touches more than \(shelf.book.limits.touchesPerEvent) table entries")
         }
-        let current = hits
-        for hit in current {
-            let table = geometry[hit.table]
+        for k in hits.indices {
+            let hit = hits[k]
+            let table = shelf.book.geometry[hit.table]
             guard table.live else { continue }
             if let unitFilter, table.unit != unitFilter { continue }
             let record = try entryRecord(hit.table, hit.index, event)
@@ -520,7 +589,7 @@ public struct Replayer: Sendable {
         let last = (addr &+ size &- 1) >> SparseMemory.pageShift
         while true {
             let base = page << SparseMemory.pageShift
-            if !deviceMemory.hasPage(base) {
+            if !shelf.book.deviceMemory.hasPage(base) {
                 copyPageToDeviceView(base)
                 // The CPU page too (the store makes it next): its mark says
                 // the device page exists, for the quiet stores' one lookup.
@@ -534,29 +603,29 @@ public struct Replayer: Sendable {
     /// Gives the device view its own copy of the page at `base`, as CPU
     /// memory holds it now.
     private mutating func copyPageToDeviceView(_ base: UInt64) {
-        deviceMemory.write(addr: base, size: 1, value: 0)  // creates the page
-        deviceMemory.copy(from: memory, addr: base, size: SparseMemory.pageSize)
+        book.deviceMemory.write(addr: base, size: 1, value: 0)  // creates the page
+        book.deviceMemory.copy(from: memory, addr: base, size: SparseMemory.pageSize)
     }
 
     private func deviceByte(_ a: UInt64) -> UInt8 {
-        deviceMemory.hasPage(a) ? deviceMemory.byte(a) : memory.byte(a)
+        shelf.book.deviceMemory.hasPage(a) ? shelf.book.deviceMemory.byte(a) : memory.byte(a)
     }
 
     // MARK: - Entries
 
     @inline(__always) private func cpuEntry(_ table: Int, _ index: Int) -> EntryValue {
-        let t = geometry[table]
+        let t = shelf.book.geometry[table]
         guard t.live else { return EntryValue() }
         return memory.entry(addr: t.entryAddress(index), size: min(t.entrySize, EntryValue.maxSize))
     }
 
     @inline(__always) private func deviceEntry(_ table: Int, _ index: Int) -> EntryValue {
-        let t = geometry[table]
+        let t = shelf.book.geometry[table]
         guard t.live else { return EntryValue() }
         if units[t.unit].coherent { return cpuEntry(table, index) }
         let addr = t.entryAddress(index)
-        if deviceMemory.hasPage(addr) && deviceMemory.hasPage(addr &+ UInt64(t.entrySize - 1)) {
-            return deviceMemory.entry(addr: addr, size: min(t.entrySize, EntryValue.maxSize))
+        if shelf.book.deviceMemory.hasPage(addr) && shelf.book.deviceMemory.hasPage(addr &+ UInt64(t.entrySize - 1)) {
+            return shelf.book.deviceMemory.entry(addr: addr, size: min(t.entrySize, EntryValue.maxSize))
         }
         var value = EntryValue()
         for i in 0..<min(t.entrySize, EntryValue.maxSize) { value.setByte(i, deviceByte(addr &+ UInt64(i))) }
@@ -577,7 +646,7 @@ public struct Replayer: Sendable {
     /// reachable, else the last value it could read before its table was
     /// unlinked (stores to those bytes afterwards are not the entry's).
     public func lastVisibleValue(of record: Int) -> EntryValue {
-        entries[record].reachable ? deviceValue(of: record) : unlinked[record]?.value ?? EntryValue()
+        entries[record].reachable ? deviceValue(of: record) : shelf.book.unlinked[record]?.value ?? EntryValue()
     }
 
     /// The entry with `identity` as the unit would read it now, from the
@@ -585,7 +654,7 @@ public struct Replayer: Sendable {
     /// nil when no reachable table gives it.
     public func reachableEntry(_ identity: EntryIdentity)
         -> (addr: UInt64, value: EntryValue, size: Int, mode: TranslationMode)? {
-        for (id, table) in tables.enumerated() {
+        for (id, table) in shelf.book.tables.enumerated() {
             guard let table, units[table.unit].name == identity.unit, let index = table.index(of: identity) else { continue }
             return (table.entryAddress(index), deviceEntry(id, index), table.entrySize, units[table.unit].mode)
         }
@@ -608,13 +677,13 @@ public struct Replayer: Sendable {
     }
 
     private mutating func entryRecord(_ table: Int, _ index: Int, _ event: TraceEvent) throws(TraceError) -> Int {
-        if let r = tableEntryRecords[table].get(UInt64(index)) { return r }
-        guard let t = tables[table] else { return 0 }
+        if let r = shelf.book.tableEntryRecords[table].get(UInt64(index)) { return r }
+        guard let t = shelf.book.tables[table] else { return 0 }
         var label: UInt32 = 0
         if t.kind == .generic, let name = t.label { label = labelNumber(name) }
         let key = t.entryKey(index, label: label)
         let record: Int
-        if let existing = recordOfKey[key] {
+        if let existing = shelf.book.recordOfKey[key] {
             // Seen from another table that gives the same identity.
             record = Int(existing)
             if entries[record].reachable {
@@ -623,17 +692,17 @@ public struct Replayer: Sendable {
                 reattach(record, table, index)
             }
         } else {
-            guard entries.count < limits.entries else {
-                throw TraceError(file: fileName, location: .line(event.line, column: 1),
-                                 message: "more than \(limits.entries) table entries tracked (raise the limit with --max-entries)")
+            guard entries.count < shelf.book.limits.entries else {
+                throw TraceError(file: shelf.book.fileName, location: .line(event.line, column: 1),
+                                 message: "more than \(shelf.book.limits.entries) table entries tracked (raise the limit with --max-entries)")
             }
             record = entries.count
             entries.append(EntryRecord(identity: t.identity(index, unitName: units[t.unit].name), unit: t.unit, addr: t.entryAddress(index), size: t.entrySize,
                                        fetchSize: t.fetchSize, presentBit: t.presentBit, mode: units[t.unit].mode,
                                        firstEvent: eventCount, lastEvent: eventCount))
-            recordOfKey[key] = Int32(record)
+            book.recordOfKey[key] = Int32(record)
         }
-        tableEntryRecords[table].set(UInt64(index), record)
+        book.tableEntryRecords[table].set(UInt64(index), record)
         return record
     }
 
@@ -641,15 +710,15 @@ public struct Replayer: Sendable {
     /// `index` of `table`: its address is there, and what the unit sees at
     /// its identity is read from there.
     private mutating func reattach(_ record: Int, _ table: Int, _ index: Int) {
-        guard let t = tables[table] else { return }
-        tableEntryRecords[table].set(UInt64(index), record)
+        guard let t = shelf.book.tables[table] else { return }
+        book.tableEntryRecords[table].set(UInt64(index), record)
         entries[record].addr = t.entryAddress(index)
         entries[record].unlinkedAt = nil
         var last = EntryValue()
-        if let gone = unlinked.removeValue(forKey: record) {
+        if let gone = book.unlinked.removeValue(forKey: record) {
             last = gone.value
-            unlinkedBySlot[gone.slot]?[gone.index] = nil
-            if unlinkedBySlot[gone.slot]?.isEmpty == true { unlinkedBySlot[gone.slot] = nil }
+            book.unlinkedBySlot[gone.slot]?[gone.index] = nil
+            if shelf.book.unlinkedBySlot[gone.slot]?.isEmpty == true { book.unlinkedBySlot[gone.slot] = nil }
         }
         if keepHistory {
             note(.link, record, cpuBefore: last, deviceBefore: last, cpu: cpuEntry(table, index),
@@ -671,16 +740,16 @@ public struct Replayer: Sendable {
         var key = EntryKey(unit: UInt16(truncatingIfNeeded: unit), kind: identity.kind, bus: identity.bus ?? 0,
                            sid: identity.sid ?? 0, pasid: identity.pasid ?? 0, index: identity.index ?? 0)
         if let table = identity.table {
-            guard let label = labelNumbers[table] else { return nil }
+            guard let label = shelf.book.labelNumbers[table] else { return nil }
             key.label = label
         }
-        return recordOfKey[key].map(Int.init)
+        return shelf.book.recordOfKey[key].map(Int.init)
     }
 
     private mutating func labelNumber(_ label: String) -> UInt32 {
-        if let n = labelNumbers[label] { return n }
-        let n = UInt32(labelNumbers.count + 1)
-        labelNumbers[label] = n
+        if let n = shelf.book.labelNumbers[label] { return n }
+        let n = UInt32(shelf.book.labelNumbers.count + 1)
+        book.labelNumbers[label] = n
         return n
     }
 
@@ -689,7 +758,7 @@ public struct Replayer: Sendable {
         findHits(addr, 1)
         var result: [Int] = []
         for hit in hits {
-            guard let t = tables[hit.table], t.entryAddress(hit.index) == addr else { continue }
+            guard let t = shelf.book.tables[hit.table], t.entryAddress(hit.index) == addr else { continue }
             result.append(try entryRecord(hit.table, hit.index, event))
         }
         return result
@@ -705,11 +774,11 @@ public struct Replayer: Sendable {
         let lastPage = end >> 12
         // Most stores of a trace hit no table: one lookup of their page
         // says so, without the walk below.
-        if page == lastPage && largeTables.isEmpty && pageTableIndex.get(page) == nil { return }
+        if page == lastPage && shelf.book.largeTables.isEmpty && shelf.book.pageTableIndex.get(page) == nil { return }
         while true {
-            if let li = pageTableIndex.get(page) {
-                for j in pageTableLists[li].indices {
-                    let t = pageTableLists[li][j]
+            if let li = shelf.book.pageTableIndex.get(page) {
+                for j in shelf.book.pageTableLists[li].indices {
+                    let t = shelf.book.pageTableLists[li][j]
                     // A table on several pages is in each page's list; its
                     // hits are the same from every page.
                     if page != addr >> 12, hits.contains(where: { $0.table == t }) { continue }
@@ -719,11 +788,11 @@ public struct Replayer: Sendable {
             if page == lastPage { break }
             page &+= 1
         }
-        for j in largeTables.indices { addHits(largeTables[j], addr, end) }
+        for j in shelf.book.largeTables.indices { addHits(shelf.book.largeTables[j], addr, end) }
     }
 
     private mutating func addHits(_ t: Int, _ addr: UInt64, _ end: UInt64) {
-        let table = geometry[t]
+        let table = shelf.book.geometry[t]
         guard table.live else { return }
         let tableEnd = table.base &+ (table.byteCount - 1)
         guard addr <= tableEnd, end >= table.base else { return }
@@ -742,68 +811,68 @@ public struct Replayer: Sendable {
         if table.byteCount - 1 > room {
             let fit = (room + 1) / UInt64(table.entrySize)
             guard fit > 0 else {
-                throw TraceError(file: fileName, location: .line(event.line, column: 1),
+                throw TraceError(file: shelf.book.fileName, location: .line(event.line, column: 1),
                                  message: "table at \(hex(table.base)) has no whole entry below the top of the address space")
             }
             table.count = Int(fit)
-            if diagnostics.count < 1000 {
-                diagnostics.append(ReplayDiagnostic(
+            if shelf.book.diagnostics.count < 1000 {
+                book.diagnostics.append(ReplayDiagnostic(
                     event: eventCount, line: event.line,
                     message: "table at \(hex(table.base)) runs past the top of the address space: only its first \(fit) entries exist"))
             }
         }
         let key = table.key
-        if let existing = liveTables[key] {
-            tableRefs[existing] += 1
-            if table.declared { tables[existing]?.declared = true }
+        if let existing = shelf.book.liveTables[key] {
+            book.tableRefs[existing] += 1
+            if table.declared { book.tables[existing]?.declared = true }
             return existing
         }
-        guard liveTableCount < limits.tables else {
-            throw TraceError(file: fileName, location: .line(event.line, column: 1),
-                             message: "more than \(limits.tables) tables reachable at once (raise the limit with --max-tables)")
+        guard shelf.book.liveTableCount < shelf.book.limits.tables else {
+            throw TraceError(file: shelf.book.fileName, location: .line(event.line, column: 1),
+                             message: "more than \(shelf.book.limits.tables) tables reachable at once (raise the limit with --max-tables)")
         }
         let id: Int
-        if let free = freeTableIDs.popLast() {
+        if let free = book.freeTableIDs.popLast() {
             id = free
-            tables[id] = table
-            geometry[id] = TableGeometry(table)
-            tableRefs[id] = 1
+            book.tables[id] = table
+            book.geometry[id] = TableGeometry(table)
+            book.tableRefs[id] = 1
         } else {
-            id = tables.count
-            tables.append(table)
-            geometry.append(TableGeometry(table))
-            tableRefs.append(1)
-            tableChildren.append([:])
-            tableEntryRecords.append(.unallocated)
+            id = shelf.book.tables.count
+            book.tables.append(table)
+            book.geometry.append(TableGeometry(table))
+            book.tableRefs.append(1)
+            book.tableChildren.append([:])
+            book.tableEntryRecords.append(.unallocated)
         }
-        liveTables[key] = id
-        liveSlots[table.slot, default: []].append(id)
-        liveTableCount += 1
+        book.liveTables[key] = id
+        book.liveSlots[table.slot, default: []].append(id)
+        book.liveTableCount += 1
         let firstPage = table.base >> 12
         let lastPage = (table.base &+ (table.byteCount - 1)) >> 12
         if lastPage - firstPage >= 64 {
-            largeTables.append(id)
+            book.largeTables.append(id)
         } else {
             for page in firstPage...lastPage {
-                if let li = pageTableIndex.get(page) {
-                    pageTableLists[li].append(id)
+                if let li = shelf.book.pageTableIndex.get(page) {
+                    book.pageTableLists[li].append(id)
                     continue
                 }
                 let li: Int
-                if let free = freePageLists.popLast() {
-                    pageTableLists[free] = [id]
+                if let free = book.freePageLists.popLast() {
+                    book.pageTableLists[free] = [id]
                     li = free
                 } else {
-                    pageTableLists.append([id])
-                    li = pageTableLists.count - 1
+                    book.pageTableLists.append([id])
+                    li = shelf.book.pageTableLists.count - 1
                 }
-                pageTableIndex.set(page, li)
+                book.pageTableIndex.set(page, li)
                 memory.setHoldsTable(frame: page, true)
             }
         }
         // Entries seen before at this table's identities and unlinked since
         // (a table linked again, a device moved back) are reachable again.
-        if !unlinkedBySlot.isEmpty, let known = unlinkedBySlot[table.slot] {
+        if !shelf.book.unlinkedBySlot.isEmpty, let known = shelf.book.unlinkedBySlot[table.slot] {
             for (index, record) in known where index < table.count { reattach(record, id, index) }
         }
         // What the table holds at linking is its state from now on: walk it.
@@ -828,45 +897,45 @@ public struct Replayer: Sendable {
                 for child in table.children(of: index, value: value, mode: mode) {
                     children.append(try link(child, event))
                 }
-                if !children.isEmpty { tableChildren[id][index] = children }
+                if !children.isEmpty { book.tableChildren[id][index] = children }
             }
         }
         return id
     }
 
     private mutating func unlink(_ id: Int) {
-        guard let table = tables[id], !table.declared else { return }
-        tableRefs[id] -= 1
-        guard tableRefs[id] == 0 else { return }
-        liveTables[table.key] = nil
-        liveTableCount -= 1
+        guard let table = shelf.book.tables[id], !table.declared else { return }
+        book.tableRefs[id] -= 1
+        guard shelf.book.tableRefs[id] == 0 else { return }
+        book.liveTables[table.key] = nil
+        book.liveTableCount -= 1
         let firstPage = table.base >> 12
         let lastPage = (table.base &+ (table.byteCount - 1)) >> 12
         if lastPage - firstPage >= 64 {
-            largeTables.removeAll { $0 == id }
+            book.largeTables.removeAll { $0 == id }
         } else {
             for page in firstPage...lastPage {
-                guard let li = pageTableIndex.get(page) else { continue }
-                pageTableLists[li].removeAll { $0 == id }
-                if pageTableLists[li].isEmpty {
-                    pageTableIndex.remove(page)
+                guard let li = shelf.book.pageTableIndex.get(page) else { continue }
+                book.pageTableLists[li].removeAll { $0 == id }
+                if shelf.book.pageTableLists[li].isEmpty {
+                    book.pageTableIndex.remove(page)
                     memory.setHoldsTable(frame: page, false)
-                    freePageLists.append(li)
+                    book.freePageLists.append(li)
                 }
             }
         }
         let slot = table.slot
-        liveSlots[slot]?.removeAll { $0 == id }
-        let others = liveSlots[slot] ?? []
-        if others.isEmpty { liveSlots[slot] = nil }
+        book.liveSlots[slot]?.removeAll { $0 == id }
+        let others = shelf.book.liveSlots[slot] ?? []
+        if others.isEmpty { book.liveSlots[slot] = nil }
         // An entry whose identity another live table still gives (the new
         // table of a device being moved) stays reachable, at its new address.
         // An entry no table gives any more keeps what the unit could read
         // last: its final value, whatever is stored to those bytes later.
-        for (key, record) in tableEntryRecords[id].pairs {
+        for (key, record) in shelf.book.tableEntryRecords[id].pairs {
             let index = Int(key)
-            if let other = others.first(where: { tables[$0].map { index < $0.count } ?? false }), let t = tables[other] {
-                tableEntryRecords[other].set(key, record)
+            if let other = others.first(where: { shelf.book.tables[$0].map { index < $0.count } ?? false }), let t = shelf.book.tables[other] {
+                book.tableEntryRecords[other].set(key, record)
                 entries[record].addr = t.entryAddress(index)
                 if keepHistory {
                     note(.link, record, cpuBefore: cpuEntry(id, index), deviceBefore: deviceEntry(id, index),
@@ -875,57 +944,57 @@ public struct Replayer: Sendable {
             } else {
                 let seen = deviceEntry(id, index)
                 entries[record].unlinkedAt = eventCount
-                unlinked[record] = (slot, index, seen)
-                unlinkedBySlot[slot, default: [:]][index] = record
+                book.unlinked[record] = (slot, index, seen)
+                book.unlinkedBySlot[slot, default: [:]][index] = record
                 if keepHistory {
                     note(.unlink, record, cpuBefore: cpuEntry(id, index), deviceBefore: seen, cpu: cpuEntry(id, index),
                          device: seen, always: true)
                 }
             }
         }
-        let children = tableChildren[id]
-        tables[id] = nil
-        geometry[id] = TableGeometry()
-        tableChildren[id] = [:]
-        tableEntryRecords[id] = .unallocated
+        let children = shelf.book.tableChildren[id]
+        book.tables[id] = nil
+        book.geometry[id] = TableGeometry()
+        book.tableChildren[id] = [:]
+        book.tableEntryRecords[id] = .unallocated
         // Reused from the next event on: within one event, an id names one table.
-        unlinkedTableIDs.append(id)
+        book.unlinkedTableIDs.append(id)
         for list in children.values { for child in list { unlink(child) } }
     }
 
     private mutating func relink(_ id: Int, _ index: Int, _ before: EntryValue, _ after: EntryValue,
                                  _ event: TraceEvent) throws(TraceError) {
         // The cheap test first: a copy of the table retains its label.
-        guard before != after, let table = tables[id], table.isPointerTable else { return }
+        guard before != after, let table = shelf.book.tables[id], table.isPointerTable else { return }
         let mode = units[table.unit].mode
         let wanted = table.children(of: index, value: after, mode: mode)
-        let old = tableChildren[id][index] ?? []
-        if wanted.map(\.key) == old.compactMap({ tables[$0]?.key }) { return }
+        let old = shelf.book.tableChildren[id][index] ?? []
+        if wanted.map(\.key) == old.compactMap({ shelf.book.tables[$0]?.key }) { return }
         var linked: [Int] = []
         for child in wanted { linked.append(try link(child, event)) }
         for child in old { unlink(child) }
-        tableChildren[id][index] = linked.isEmpty ? nil : linked
+        book.tableChildren[id][index] = linked.isEmpty ? nil : linked
     }
 
     /// Pages held for the device view of non-coherent units.
-    public var devicePageCount: Int { deviceMemory.pageCount }
+    public var devicePageCount: Int { shelf.book.deviceMemory.pageCount }
 
     /// Table slots ever allocated (reachable ones and reusable ones): bounded
     /// by the tables reachable at once, not by the events.
-    var tableSlotsAllocated: Int { tables.count }
+    var tableSlotsAllocated: Int { shelf.book.tables.count }
 
     /// Every reachable table.
-    public var reachableTables: [TableInstance] { tables.compactMap { $0 } }
+    public var reachableTables: [TableInstance] { shelf.book.tables.compactMap { $0 } }
 
     /// Every reachable entry whose device-visible value is not zero, with its
     /// identity, address and value: what the unit would find now.
     public func visibleEntries() -> [(identity: EntryIdentity, addr: UInt64, value: EntryValue, size: Int, mode: TranslationMode)] {
         var result: [(EntryIdentity, UInt64, EntryValue, Int, TranslationMode)] = []
-        for (id, table) in tables.enumerated() {
+        for (id, table) in shelf.book.tables.enumerated() {
             guard let table else { continue }
             for index in 0..<table.count {
                 let addr = table.entryAddress(index)
-                guard memory.hasPage(addr) || deviceMemory.hasPage(addr) else { continue }
+                guard memory.hasPage(addr) || shelf.book.deviceMemory.hasPage(addr) else { continue }
                 let value = deviceEntry(id, index)
                 if value.isZero { continue }
                 result.append((table.identity(index, unitName: units[table.unit].name), addr, value,

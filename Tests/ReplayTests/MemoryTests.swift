@@ -186,6 +186,25 @@ struct PageMapTests {
         #expect(!m.page(holding: 0x5200).onTable)
     }
 
+    @Test func aCopyOfMemoryIsIndependent() {
+        // The pages are kept out of line and shared by copies until one
+        // writes: each write lands in its own copy only.
+        var a = SparseMemory()
+        a.write(addr: 0x1000, size: 8, value: 1)
+        var b = a
+        b.write(addr: 0x1000, size: 8, value: 2)
+        b.write(addr: 0x9000, size: 8, value: 3)
+        a.write(addr: 0x1008, size: 8, value: 4)
+        #expect(a.read(addr: 0x1000, size: 8) == 1 && b.read(addr: 0x1000, size: 8) == 2)
+        #expect(a.read(addr: 0x1008, size: 8) == 4 && b.read(addr: 0x1008, size: 8) == 0)
+        #expect(!a.hasPage(0x9000) && a.pageCount == 1 && b.pageCount == 2)
+        var c = b
+        c.setHoldsTable(frame: 0x9, true)
+        #expect(c.page(holding: 0x9000).onTable && !b.page(holding: 0x9000).onTable)
+        c.mark(page: c.page(holding: 0x9000).base)
+        #expect(c.page(holding: 0x9000).marked && !b.page(holding: 0x9000).marked)
+    }
+
     @Test func unalignedAndOddSizedWritesReadBack() {
         var m = SparseMemory()
         m.write(addr: 0x2ffd, size: 8, value: 0x1122_3344_5566_7788)

@@ -330,6 +330,22 @@ struct ScalableWalkTests {
         #expect(r.reachableTables.count == 4)
         #expect(r.tableSlotsAllocated <= 6)
     }
+
+    @Test func aCopyOfAReplayerIsIndependent() throws {
+        // The tables are kept out of line and shared by copies until one
+        // changes them: unlinking in the copy leaves the original intact.
+        let reader = try TraceReader(text: "iommu id=dmar0 coherent=1\n" + onDmar0(SM.linkedTopDown + "\n" + SM.pasid5))
+        var original = Replayer()
+        while let e = try reader.next() { _ = try original.apply(e, symbols: reader.symbols) }
+        var copy = original
+        let unlink = try #require(try TraceReader(text: "store addr=0x2200 size=8 value=0").next())
+        _ = try copy.apply(unlink, symbols: reader.symbols)
+        #expect(copy.reachableTables.count == 2 && original.reachableTables.count == 4)
+        #expect(original.entries.allSatisfy(\.reachable) && !copy.entries.allSatisfy(\.reachable))
+        #expect(original.limits == copy.limits)
+        copy.limits.entries = 1
+        #expect(original.limits.entries == ReplayLimits.standard.entries)
+    }
 }
 
 @Suite("The VT-d walk, legacy mode")
