@@ -75,19 +75,25 @@ struct LineParser {
     static let fenceWord: UInt64 = 0x20_6563_6e65_66
 
     mutating func parse(_ line: UnsafeBufferPointer<UInt8>, number: UInt64) throws(TraceError) -> Outcome {
-        // Most lines start with `store ` or `fence `: straight to their fast
-        // paths, before looking for a byte order mark, blanks and the kind.
-        // Any other spelling (a blank before the kind, say) takes the
-        // general parser, which reads it the same.
-        if canonicalFastPath && line.count >= 8, let base = line.baseAddress {
-            let head = WordScan.load(UnsafeRawPointer(base), 0) & 0xffff_ffff_ffff
-            if head == Self.storeWord, let event = try parseCanonicalStore(line, kindEnd: 5, number: number) {
-                return .event(event)
-            }
-            if head == Self.fenceWord, let event = try parseCanonicalFence(line, kindEnd: 5, number: number) {
-                return .event(event)
-            }
-        }
+        if let event = try parseCanonical(line, number: number) { return .event(event) }
+        return try parseGeneral(line, number: number)
+    }
+
+    /// The event of a canonical `store` or `fence` line, or nil for any
+    /// other line. Most lines are these: straight to their fast paths,
+    /// before looking for a byte order mark, blanks and the kind. Any other
+    /// spelling (a blank before the kind, say) takes the general parser,
+    /// which reads it the same.
+    @inline(__always) mutating func parseCanonical(_ line: UnsafeBufferPointer<UInt8>, number: UInt64) throws(TraceError) -> TraceEvent? {
+        guard canonicalFastPath && line.count >= 8, let base = line.baseAddress else { return nil }
+        let head = WordScan.load(UnsafeRawPointer(base), 0) & 0xffff_ffff_ffff
+        if head == Self.storeWord { return try parseCanonicalStore(line, kindEnd: 5, number: number) }
+        if head == Self.fenceWord { return try parseCanonicalFence(line, kindEnd: 5, number: number) }
+        return nil
+    }
+
+    /// What any line holds, read by the general parser.
+    mutating func parseGeneral(_ line: UnsafeBufferPointer<UInt8>, number: UInt64) throws(TraceError) -> Outcome {
         var start = 0
         // Editors on some systems start UTF-8 files with a byte order mark;
         // it is not part of the first line's text.
@@ -263,16 +269,21 @@ struct LineParser {
         return event
     }
 
-    mutating func setTime(_ event: inout TraceEvent, _ time: UInt64?, number: UInt64, column: Int) throws(TraceError) {
+    /// Gives `event` its time, which must not go back.
+    @inline(__always) mutating func setTime(_ event: inout TraceEvent, _ time: UInt64?, number: UInt64, column: Int) throws(TraceError) {
         guard let time else { return }
-        if let lastTime, time < lastTime {
-            throw TraceError(file: fileName, location: .line(number, column: column),
-                             message: "time goes backwards: t=\(time) after t=\(lastTime) on line \(lastTimeLine)",
-                             found: "t=\(time)")
-        }
+        if let lastTime, time < lastTime { throw timeGoesBackwards(time, after: lastTime, number: number, column: column) }
         lastTime = time
         lastTimeLine = number
         event.time = time
+    }
+
+    /// Built out of line: ``setTime(_:_:number:column:)`` is inlined into
+    /// the parsing of every line.
+    @inline(never) private func timeGoesBackwards(_ time: UInt64, after lastTime: UInt64, number: UInt64, column: Int) -> TraceError {
+        TraceError(file: fileName, location: .line(number, column: column),
+                   message: "time goes backwards: t=\(time) after t=\(lastTime) on line \(lastTimeLine)",
+                   found: "t=\(time)")
     }
 
     private mutating func payload(_ kind: EventKind, _ line: UnsafeBufferPointer<UInt8>, _ n: UInt64,

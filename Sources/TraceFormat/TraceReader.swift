@@ -190,8 +190,16 @@ public final class TraceReader {
             while events.count < limit, let event = try next() { events.append(event) }
             return
         }
-        while events.count < limit, let outcome = try parseNextLine() {
-            switch outcome {
+        while events.count < limit, let (lineStart, lineEnd) = try nextLine() {
+            lineCount += 1
+            let line = UnsafeBufferPointer(start: window + lineStart, count: lineEnd - lineStart)
+            // The common lines, appended as they are parsed, without the
+            // outcome that wraps any line's event.
+            if let event = try parser.parseCanonical(line, number: lineCount) {
+                events.append(event)
+                continue
+            }
+            switch try parser.parseGeneral(line, number: lineCount) {
             case .nothing: continue
             case .foreign: foreignLines += 1
             case .event(let event): events.append(event)
