@@ -94,7 +94,7 @@ extension Analysis {
         tracks[e].obligation = Obligation(serial: change.serial, old: old, cachingModeSetup: cachingModeSetup,
                                           steps: steps, firstChange: change, lastChange: change,
                                           issued: Array(filledWith: nil, count: steps.count),
-                                          completed: Array(filledWith: false, count: steps.count))
+                                          completed: StepFlags(count: steps.count))
     }
 
     /// An invalidation request on the entry's unit.

@@ -145,7 +145,7 @@ struct Obligation {
     /// Per step: the covering invalidation issued after the last change.
     var issued: [EventRef?]
     /// Per step: a wait followed it.
-    var completed: [Bool]
+    var completed: StepFlags
     /// Invalidations that nearly covered a step, with the reason they did
     /// not (wrong domain, issued before the store, never waited for).
     var nearMisses: [(step: Int, ref: EventRef, reason: String)] = []
@@ -161,7 +161,34 @@ struct Obligation {
         return count < Self.nearMissesPerStep
     }
 
-    var isSatisfied: Bool { completed.allSatisfy { $0 } }
+    var isSatisfied: Bool { completed.allSet }
+}
+
+/// One flag per step of an obligation, as bits: an obligation is opened for
+/// every update of a cached entry, and an array of flags was one more
+/// allocation (and free) each time. A kind requires at most a few steps.
+struct StepFlags {
+    /// Bit `1 << i` for each step `i` whose flag is set.
+    private var bits: UInt64 = 0
+    /// The number of steps.
+    let count: Int
+
+    /// `count` flags, all clear.
+    init(count: Int) {
+        precondition(count <= 64, "an obligation has at most 64 steps")
+        self.count = count
+    }
+
+    subscript(i: Int) -> Bool {
+        get { bits >> UInt64(i) & 1 != 0 }
+        set { if newValue { bits |= 1 << UInt64(i) } else { bits &= ~(1 << UInt64(i)) } }
+    }
+
+    /// The first step's flag, nil when there are no steps.
+    var first: Bool? { count > 0 ? self[0] : nil }
+
+    /// Every step's flag is set (true when there are none).
+    var allSet: Bool { count == 64 ? bits == .max : bits == (1 << UInt64(count)) - 1 }
 }
 
 /// What few entries hold at a time, kept out of line so that every track
