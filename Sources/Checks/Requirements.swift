@@ -4,10 +4,18 @@ import TraceFormat
 /// One invalidation a change of a cached entry requires, and what may
 /// satisfy it.
 public struct RequiredInvalidation: Sendable, Equatable {
+    /// The row of ``InvalidationRequirements/table`` it comes from. Its name
+    /// and accepted requests are read from there, not held: a requirement
+    /// then holds no reference, and lists of them, kept for every entry
+    /// awaiting invalidations and matched against every request, are
+    /// copied and destroyed without retaining or releasing anything.
+    let row: Int
     /// What a person calls the step (`PASID cache`, `IOTLB`, `device TLB`).
-    public var name: String
+    public var name: String { InvalidationRequirements.table[row].name }
     /// The types and granularities that cover it.
-    public var accepted: [(type: InvalidationType, granularities: GranularitySet)]
+    public var accepted: [(type: InvalidationType, granularities: GranularitySet)] {
+        InvalidationRequirements.table[row].accepted
+    }
     /// The domain id the request must carry (the cached, old one; under
     /// caching mode the new one, or 0 for a context entry's context cache),
     /// where the accepted granularity names a domain.
@@ -25,7 +33,7 @@ public struct RequiredInvalidation: Sendable, Equatable {
     }
 
     public static func == (a: RequiredInvalidation, b: RequiredInvalidation) -> Bool {
-        a.name == b.name && a.did == b.did && a.sid == b.sid && a.pasid == b.pasid
+        (a.row == b.row || a.name == b.name) && a.did == b.did && a.sid == b.sid && a.pasid == b.pasid
     }
 
     /// How an invalidation request relates to this requirement.
@@ -47,7 +55,7 @@ public struct RequiredInvalidation: Sendable, Equatable {
     /// granularity is a near miss: the classic bug of invalidating with the
     /// new domain id instead of the cached, old one.
     public func match(_ inv: Invalidation, newDID: UInt16? = nil) -> Match {
-        guard let accept = accepted.first(where: { $0.type == inv.type }) else { return .unrelated }
+        guard let accepted = InvalidationRequirements.granularities(row: row, accepting: inv.type) else { return .unrelated }
         let fm: UInt16 = inv.type == .context ? [0, 0b100, 0b110, 0b111][Int(inv.fm ?? 0) & 3] : 0
         let sidMatches: Bool? = sid.flatMap { sid in inv.sid.map { $0 & ~fm == sid & ~fm } }
         let pasidMatches: Bool? = pasid.flatMap { pasid in inv.pasid.map { $0 == pasid } }
@@ -55,7 +63,7 @@ public struct RequiredInvalidation: Sendable, Equatable {
         let usesDID = inv.type != .devtlb && inv.type != .pdevtlb && inv.granularity != .global
         let didMatches = !usesDID || did == nil || inv.did == nil || inv.did == did
         let aimedHere = sidMatches == true || pasidMatches == true || (newDID != nil && inv.did == newDID)
-        guard accept.granularities.contains(inv.granularity) else {
+        guard accepted.contains(inv.granularity) else {
             guard inv.granularity == .page, didMatches, aimedHere || did == inv.did else { return .unrelated }
             return .wrongScope("page granularity, so it does not cover the whole entry")
         }
@@ -234,17 +242,58 @@ public enum InvalidationRequirements {
     /// True when entries of `kind` are never invalidated (set once).
     public static func requiresNone(_ kind: EntryKind) -> Bool { rowIndex[slot(kind, cachingModeSetup: false)].isEmpty }
 
-    /// The rows of each kind and situation, as indices into ``table`` in
-    /// table order, at ``slot(_:cachingModeSetup:)``: requirements are built
-    /// for every update of a cached entry, and going through every row
-    /// (copying each) cost more than the rest of building them.
-    private static let rowIndex: [[Int]] = {
-        var index = [[Int]](repeating: [], count: EntryKind.allCases.count * 2)
+    /// What building a requirement reads of a row of ``table``, without
+    /// its strings and list: reading a row out of the table copied it,
+    /// retaining each of them, and destroyed it again.
+    struct RowRule {
+        var row: Int
+        var condition: Row.Condition
+        var did: DomainTag
+        var bySourceID: Bool
+        var byPASID: Bool
+        var suggestion: (type: InvalidationType, granularity: InvalidationGranularity)
+    }
+
+    /// The rows of each kind and situation, in table order, at
+    /// ``slot(_:cachingModeSetup:)``: requirements are built for every
+    /// update of a cached entry, and going through every row (copying
+    /// each) cost more than the rest of building them.
+    private static let rowIndex: [[RowRule]] = {
+        var index = [[RowRule]](repeating: [], count: EntryKind.allCases.count * 2)
         for (i, row) in table.enumerated() {
-            index[slot(row.kind, cachingModeSetup: row.situation == .cachingModeSetup)].append(i)
+            index[slot(row.kind, cachingModeSetup: row.situation == .cachingModeSetup)].append(
+                RowRule(row: i, condition: row.condition, did: row.did, bySourceID: row.bySourceID,
+                        byPASID: row.byPASID, suggestion: row.suggestion))
         }
         return index
     }()
+
+    /// Per row of ``table`` and request type, at `row * typeCount + type`:
+    /// the granularities of the row's first accepted entry of that type,
+    /// with bit 8 set when there is one. A requirement is matched against
+    /// every request on its unit, and searching the row's list meant
+    /// reading it out of the table.
+    private static let acceptedByType: [UInt16] = {
+        var masks = [UInt16](repeating: 0, count: table.count * typeCount)
+        for (i, row) in table.enumerated() {
+            for accept in row.accepted where masks[i * typeCount + Int(accept.type.rawValue)] == 0 {
+                masks[i * typeCount + Int(accept.type.rawValue)] = 0x100 | UInt16(accept.granularities.bits)
+            }
+        }
+        return masks
+    }()
+
+    private static let typeCount = InvalidationType.allCases.count
+
+    /// The granularities at which a request of `type` covers row `row`'s
+    /// requirement, nil when no request of that type does.
+    static func granularities(row: Int, accepting type: InvalidationType) -> GranularitySet? {
+        let mask = acceptedByType[row * typeCount + Int(type.rawValue)]
+        guard mask != 0 else { return nil }
+        var granularities: GranularitySet = []
+        granularities.bits = UInt8(truncatingIfNeeded: mask)
+        return granularities
+    }
 
     private static func slot(_ kind: EntryKind, cachingModeSetup: Bool) -> Int {
         Int(kind.rawValue) * 2 + (cachingModeSetup ? 1 : 0)
@@ -263,7 +312,7 @@ public enum InvalidationRequirements {
         guard !rows.isEmpty else { return [] }
         let pgtt = identity.kind == .pasid ? Layout.pgtt(old[0] & 1 == 1 ? old : new) : 0
         let firstStageOrPassThrough = pgtt == 1 || pgtt == 4
-        func applies(_ row: borrowing Row) -> Bool {
+        func applies(_ row: RowRule) -> Bool {
             switch row.condition {
             case .always: true
             case .deviceTLB: deviceTLB
@@ -274,15 +323,15 @@ public enum InvalidationRequirements {
         // Sized exactly: the list is kept until the invalidations come, for
         // every entry still waiting for them.
         var steps: [RequiredInvalidation] = []
-        steps.reserveCapacity(rows.reduce(0) { $0 + (applies(table[$1]) ? 1 : 0) })
-        for i in rows where applies(table[i]) {
-            steps.append(step(table[i], identity: identity, old: old, new: new))
+        steps.reserveCapacity(rows.reduce(0) { $0 + (applies($1) ? 1 : 0) })
+        for row in rows where applies(row) {
+            steps.append(step(row, identity: identity, old: old, new: new))
         }
         return steps
     }
 
     /// The requirement a row makes of one entry.
-    static func step(_ row: borrowing Row, identity: EntryIdentity, old: EntryValue, new: EntryValue) -> RequiredInvalidation {
+    static func step(_ row: RowRule, identity: EntryIdentity, old: EntryValue, new: EntryValue) -> RequiredInvalidation {
         let did: UInt16?
         switch row.did {
         case .old: did = Layout.domainID(identity.kind, old)
@@ -299,7 +348,7 @@ public enum InvalidationRequirements {
                                      did: fields & InterestKey.didBit != 0 ? did ?? 0 : nil,
                                      sid: fields & InterestKey.sidBit != 0 ? sid ?? 0 : nil,
                                      pasid: fields & InterestKey.pasidBit != 0 ? pasid ?? 0 : nil)
-        return RequiredInvalidation(name: row.name, accepted: row.accepted, did: did, sid: sid, pasid: pasid,
+        return RequiredInvalidation(row: row.row, did: did, sid: sid, pasid: pasid,
                                     suggested: suggested)
     }
 }
