@@ -408,8 +408,8 @@ public struct Analysis {
     /// Ends the open update of `e` with N = `new` and hands it to the
     /// analyzers that judge whole updates.
     mutating func endUpdate(_ e: Int, new: EntryValue, _ replay: Replayer) {
-        guard var update = tracks[e].open else { return }
-        tracks[e].open = nil
+        // Moved out, not copied and cleared: a copy retained its lists.
+        guard var update = tracks[e].open.take() else { return }
         defer { recycle(&update.changes) }
         if tracks[e].ended.count == 8 { tracks[e].ended.removeFirst() }
         tracks[e].ended.append(EndedUpdate(serial: update.serial, old: update.old, new: new))

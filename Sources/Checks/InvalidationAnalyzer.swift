@@ -91,10 +91,10 @@ extension Analysis {
         let cachingModeSetup = !wasPresent && cachingMode
         let steps = requirements(e, old: old, new: change.after, replay, cachingModeSetup: cachingModeSetup)
         guard !steps.isEmpty else { return }
-        tracks[e].obligation = Obligation(serial: change.serial, old: old, cachingModeSetup: cachingModeSetup,
+        tracks[e].openObligation(Obligation(serial: change.serial, old: old, cachingModeSetup: cachingModeSetup,
                                           steps: steps, firstChange: change, lastChange: change,
                                           issued: Array(filledWith: nil, count: steps.count),
-                                          completed: StepFlags(count: steps.count))
+                                          completed: StepFlags(count: steps.count)))
     }
 
     /// An invalidation request on the entry's unit.

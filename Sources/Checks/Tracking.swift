@@ -218,7 +218,7 @@ extension Optional {
     /// Sets a boxed state: into its box when there is one (no allocation:
     /// an analyzer reads a state out, changes it and writes it back on
     /// every event that concerns it), else in a new box.
-    mutating func replace<Value>(with value: Value?) where Wrapped == OutOfLine<Value> {
+    mutating func replace<Value>(with value: consuming Value?) where Wrapped == OutOfLine<Value> {
         guard let value else { self = nil; return }
         if self != nil { self!.set(value) } else { self = OutOfLine(value) }
     }
@@ -232,14 +232,14 @@ struct OutOfLine<Value> {
         // instructions); a storage object is only reached through its
         // one `OutOfLine`, on one thread.
         @exclusivity(unchecked) var value: Value
-        init(_ value: Value) { self.value = value }
+        init(_ value: consuming Value) { self.value = value }
     }
     private var storage: Storage
 
-    init(_ value: Value) { storage = Storage(value) }
+    init(_ value: consuming Value) { storage = Storage(value) }
 
     /// Replaces the value, in the same storage when no copy shares it.
-    mutating func set(_ value: Value) {
+    mutating func set(_ value: consuming Value) {
         if isKnownUniquelyReferenced(&storage) { storage.value = value } else { storage = Storage(value) }
     }
 
@@ -324,6 +324,20 @@ struct EntryTrack {
     var obligation: Obligation? {
         get { rare?.value.obligation?.value }
         set { withRare { $0.obligation.replace(with: newValue) } }
+    }
+
+    /// Opens `obligation`, moved into its box: through the setter, which
+    /// hands it to a closure, it was copied (its lists retained, its
+    /// changes copied) and the original destroyed, for every update of a
+    /// cached entry.
+    mutating func openObligation(_ obligation: consuming Obligation) {
+        guard rare != nil else {
+            var state = RareState()
+            state.obligation = OutOfLine(obligation)
+            rare = OutOfLine(state)
+            return
+        }
+        rare!.value.obligation.replace(with: obligation)
     }
     /// The first store not yet flushed (non-coherent units).
     var dirty: EventRef? {
