@@ -15,7 +15,8 @@ extension Analysis {
         // Which domain id each step takes (the cached entry's old one; under
         // caching mode the new one, or 0) is the table's business. (Fields,
         // not the record: a copy of one retains its strings and history.)
-        return InvalidationRequirements.required(for: replay.entries[e].identity, old: old, new: new,
+        return InvalidationRequirements.required(kind: replay.entries[e].identity.kind, sid: replay.entries[e].identity.sid,
+                                                 pasid: replay.entries[e].identity.pasid, old: old, new: new,
                                                  deviceTLB: deviceTLB ?? deviceTLBEnabled(e, old: old, new: new, replay),
                                                  cachingModeSetup: cachingModeSetup)
     }

@@ -308,9 +308,19 @@ public enum InvalidationRequirements {
     ///     caching mode.
     public static func required(for identity: EntryIdentity, old: EntryValue, new: EntryValue,
                                 deviceTLB: Bool, cachingModeSetup: Bool) -> [RequiredInvalidation] {
-        let rows = rowIndex[slot(identity.kind, cachingModeSetup: cachingModeSetup)]
+        required(kind: identity.kind, sid: identity.sid, pasid: identity.pasid, old: old, new: new,
+                 deviceTLB: deviceTLB, cachingModeSetup: cachingModeSetup)
+    }
+
+    /// ``required(for:old:new:deviceTLB:cachingModeSetup:)`` of an entry of
+    /// `kind` with source id `sid` and PASID `pasid`, the only parts of its
+    /// identity the rows read: the analyzers pass them from the entry's
+    /// record, where passing the identity copied it (retaining its names).
+    static func required(kind: EntryKind, sid: UInt16?, pasid: UInt32?, old: EntryValue, new: EntryValue,
+                         deviceTLB: Bool, cachingModeSetup: Bool) -> [RequiredInvalidation] {
+        let rows = rowIndex[slot(kind, cachingModeSetup: cachingModeSetup)]
         guard !rows.isEmpty else { return [] }
-        let pgtt = identity.kind == .pasid ? Layout.pgtt(old[0] & 1 == 1 ? old : new) : 0
+        let pgtt = kind == .pasid ? Layout.pgtt(old[0] & 1 == 1 ? old : new) : 0
         let firstStageOrPassThrough = pgtt == 1 || pgtt == 4
         func applies(_ row: RowRule) -> Bool {
             switch row.condition {
@@ -325,22 +335,23 @@ public enum InvalidationRequirements {
         var steps: [RequiredInvalidation] = []
         steps.reserveCapacity(rows.reduce(0) { $0 + (applies($1) ? 1 : 0) })
         for row in rows where applies(row) {
-            steps.append(step(row, identity: identity, old: old, new: new))
+            steps.append(step(row, kind: kind, sid: sid, pasid: pasid, old: old, new: new))
         }
         return steps
     }
 
     /// The requirement a row makes of one entry.
-    static func step(_ row: RowRule, identity: EntryIdentity, old: EntryValue, new: EntryValue) -> RequiredInvalidation {
+    static func step(_ row: RowRule, kind: EntryKind, sid entrySID: UInt16?, pasid entryPASID: UInt32?,
+                     old: EntryValue, new: EntryValue) -> RequiredInvalidation {
         let did: UInt16?
         switch row.did {
-        case .old: did = Layout.domainID(identity.kind, old)
-        case .new: did = Layout.domainID(identity.kind, new)
+        case .old: did = Layout.domainID(kind, old)
+        case .new: did = Layout.domainID(kind, new)
         case .zero: did = 0
         case .ignored: did = nil
         }
-        let sid = row.bySourceID ? identity.sid : nil
-        let pasid = row.byPASID ? identity.pasid ?? 0 : nil
+        let sid = row.bySourceID ? entrySID : nil
+        let pasid = row.byPASID ? entryPASID ?? 0 : nil
         // The suggestion carries the fields its type and granularity use.
         let (required, optional) = InterestKey.requestFields(row.suggestion.type, row.suggestion.granularity)
         let fields = required | optional

@@ -281,55 +281,80 @@ struct EntryTrack {
     var reported: [Int] = []
     private var rare: OutOfLine<RareState>?
 
-    /// Changes the out-of-line state, allocating it on the first write that
-    /// leaves something in it. Once allocated it is kept, empty or not: an
-    /// entry of a non-coherent unit gains and loses its unflushed store on
-    /// every store and flush, and freeing the state each time made an
-    /// allocation and a free of it per store. (Direct field access, not key
-    /// paths: a key path copied the whole state on every read.)
-    private mutating func withRare(_ body: (inout RareState) -> Void) {
-        if rare == nil {
-            var state = RareState()
-            body(&state)
-            if !state.isEmpty { rare = OutOfLine(state) }
-            return
-        }
-        body(&rare!.value)
-    }
+    // The out-of-line state is allocated on the first write that leaves
+    // something in it. Once allocated it is kept, empty or not: an entry of
+    // a non-coherent unit gains and loses its unflushed store on every
+    // store and flush, and freeing the state each time made an allocation
+    // and a free of it per store. The setters write its fields directly:
+    // key paths copied the whole state on every read, and a closure that
+    // captured the new value copied it (retaining its lists, copying its
+    // changes) to store it and destroyed the original.
 
     /// The current weak-model epoch.
     var epoch: Epoch? {
         get { rare?.value.epoch }
-        set { withRare { $0.epoch = newValue } }
+        set {
+            if rare != nil { rare!.value.epoch = newValue; return }
+            guard newValue != nil else { return }
+            var state = RareState()
+            state.epoch = newValue
+            rare = OutOfLine(state)
+        }
     }
     /// Closed epochs waiting for their updates to end.
     var pendingEpochs: [Epoch] {
         get { rare?.value.pendingEpochs ?? [] }
-        set { withRare { $0.pendingEpochs = newValue } }
+        set {
+            if rare != nil { rare!.value.pendingEpochs = newValue; return }
+            guard !newValue.isEmpty else { return }
+            var state = RareState()
+            state.pendingEpochs = newValue
+            rare = OutOfLine(state)
+        }
     }
     /// The current recorded fetch sequence.
     var observation: Observation? {
         get { rare?.value.observation?.value }
-        set { withRare { $0.observation.replace(with: newValue) } }
+        set {
+            if rare != nil { rare!.value.observation.replace(with: newValue); return }
+            guard let newValue else { return }
+            var state = RareState()
+            state.observation = OutOfLine(newValue)
+            rare = OutOfLine(state)
+        }
     }
     /// Closed fetch sequences waiting for their updates to end.
     var pendingObservations: [Observation] {
         get { rare?.value.pendingObservations ?? [] }
-        set { withRare { $0.pendingObservations = newValue } }
+        set {
+            if rare != nil { rare!.value.pendingObservations = newValue; return }
+            guard !newValue.isEmpty else { return }
+            var state = RareState()
+            state.pendingObservations = newValue
+            rare = OutOfLine(state)
+        }
     }
     var handshake: Handshake? {
         get { rare?.value.handshake?.value }
-        set { withRare { $0.handshake.replace(with: newValue) } }
+        set {
+            if rare != nil { rare!.value.handshake.replace(with: newValue); return }
+            guard let newValue else { return }
+            var state = RareState()
+            state.handshake = OutOfLine(newValue)
+            rare = OutOfLine(state)
+        }
     }
     var obligation: Obligation? {
         get { rare?.value.obligation?.value }
-        set { withRare { $0.obligation.replace(with: newValue) } }
+        set {
+            if rare != nil { rare!.value.obligation.replace(with: newValue); return }
+            guard let newValue else { return }
+            openObligation(newValue)
+        }
     }
 
-    /// Opens `obligation`, moved into its box: through the setter, which
-    /// hands it to a closure, it was copied (its lists retained, its
-    /// changes copied) and the original destroyed, for every update of a
-    /// cached entry.
+    /// Opens `obligation`, moved into its box (a copy retains its lists and
+    /// copies its changes).
     mutating func openObligation(_ obligation: consuming Obligation) {
         guard rare != nil else {
             var state = RareState()
@@ -342,12 +367,24 @@ struct EntryTrack {
     /// The first store not yet flushed (non-coherent units).
     var dirty: EventRef? {
         get { rare?.value.dirty }
-        set { withRare { $0.dirty = newValue } }
+        set {
+            if rare != nil { rare!.value.dirty = newValue; return }
+            guard let newValue else { return }
+            var state = RareState()
+            state.dirty = newValue
+            rare = OutOfLine(state)
+        }
     }
     /// The ended updates a fetch begun earlier may still straddle.
     var chain: UpdateChain? {
         get { rare?.value.chain?.value }
-        set { withRare { $0.chain.replace(with: newValue) } }
+        set {
+            if rare != nil { rare!.value.chain.replace(with: newValue); return }
+            guard let newValue else { return }
+            var state = RareState()
+            state.chain = OutOfLine(newValue)
+            rare = OutOfLine(state)
+        }
     }
     // Fields read through these, not `tracks[e].open?.serial` at the call
     // site: optional chaining on an array element copies the whole track
