@@ -8,7 +8,7 @@ import TraceFormat
 // Linux teardown fixes closed.
 extension Analysis {
     mutating func startHandshake(_ e: Int, _ change: Change, _ replay: Replayer) {
-        let covering = requirements(e, old: change.before, new: change.after, replay).first
+        let covering = firstRequirement(e, old: change.before, new: change.after, replay)
         tracks[e].handshake = Handshake(clear: change, serial: change.serial, covering: covering)
     }
 

@@ -21,6 +21,15 @@ extension Analysis {
                                                  cachingModeSetup: cachingModeSetup)
     }
 
+    /// The first of ``requirements(_:old:new:_:cachingModeSetup:deviceTLB:)``,
+    /// without building the others.
+    func firstRequirement(_ e: Int, old: EntryValue, new: EntryValue, _ replay: Replayer) -> RequiredInvalidation? {
+        InvalidationRequirements.firstRequired(kind: replay.entries[e].identity.kind, sid: replay.entries[e].identity.sid,
+                                               pasid: replay.entries[e].identity.pasid, old: old, new: new,
+                                               deviceTLB: deviceTLBEnabled(e, old: old, new: new, replay),
+                                               cachingModeSetup: false)
+    }
+
     /// ``requirements(_:old:new:_:cachingModeSetup:deviceTLB:)``, remembered
     /// per entry with pending work: invalidations visit such entries again
     /// and again, and building the requirements allocates. Two per entry, because a visit

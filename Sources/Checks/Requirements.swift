@@ -252,6 +252,17 @@ public enum InvalidationRequirements {
         var bySourceID: Bool
         var byPASID: Bool
         var suggestion: (type: InvalidationType, granularity: InvalidationGranularity)
+
+        /// The row applies to an entry whose device has ATS on
+        /// (`deviceTLB`) and whose PGTT is `firstStageOrPassThrough`.
+        func applies(deviceTLB: Bool, firstStageOrPassThrough: Bool) -> Bool {
+            switch condition {
+            case .always: true
+            case .deviceTLB: deviceTLB
+            case .firstStageOrPassThrough: firstStageOrPassThrough
+            case .otherTranslationType: !firstStageOrPassThrough
+            }
+        }
     }
 
     /// The rows of each kind and situation, in table order, at
@@ -320,16 +331,8 @@ public enum InvalidationRequirements {
                          deviceTLB: Bool, cachingModeSetup: Bool) -> [RequiredInvalidation] {
         let rows = rowIndex[slot(kind, cachingModeSetup: cachingModeSetup)]
         guard !rows.isEmpty else { return [] }
-        let pgtt = kind == .pasid ? Layout.pgtt(old[0] & 1 == 1 ? old : new) : 0
-        let firstStageOrPassThrough = pgtt == 1 || pgtt == 4
-        func applies(_ row: RowRule) -> Bool {
-            switch row.condition {
-            case .always: true
-            case .deviceTLB: deviceTLB
-            case .firstStageOrPassThrough: firstStageOrPassThrough
-            case .otherTranslationType: !firstStageOrPassThrough
-            }
-        }
+        let firstStageOrPassThrough = isFirstStageOrPassThrough(kind, old: old, new: new)
+        func applies(_ row: RowRule) -> Bool { row.applies(deviceTLB: deviceTLB, firstStageOrPassThrough: firstStageOrPassThrough) }
         // Sized exactly: the list is kept until the invalidations come, for
         // every entry still waiting for them.
         var steps: [RequiredInvalidation] = []
@@ -338,6 +341,27 @@ public enum InvalidationRequirements {
             steps.append(step(row, kind: kind, sid: sid, pasid: pasid, old: old, new: new))
         }
         return steps
+    }
+
+    /// The first of ``required(kind:sid:pasid:old:new:deviceTLB:cachingModeSetup:)``,
+    /// the invalidation that hands a live entry to software, without
+    /// building the list: a handshake, started whenever Present is
+    /// cleared, needs only that one, and the list was allocated and freed.
+    static func firstRequired(kind: EntryKind, sid: UInt16?, pasid: UInt32?, old: EntryValue, new: EntryValue,
+                              deviceTLB: Bool, cachingModeSetup: Bool) -> RequiredInvalidation? {
+        let firstStageOrPassThrough = isFirstStageOrPassThrough(kind, old: old, new: new)
+        for row in rowIndex[slot(kind, cachingModeSetup: cachingModeSetup)]
+        where row.applies(deviceTLB: deviceTLB, firstStageOrPassThrough: firstStageOrPassThrough) {
+            return step(row, kind: kind, sid: sid, pasid: pasid, old: old, new: new)
+        }
+        return nil
+    }
+
+    /// A PASID entry's PGTT, judged on the old value when it is present,
+    /// else the new one, is first-stage (1) or pass-through (4).
+    private static func isFirstStageOrPassThrough(_ kind: EntryKind, old: EntryValue, new: EntryValue) -> Bool {
+        let pgtt = kind == .pasid ? Layout.pgtt(old[0] & 1 == 1 ? old : new) : 0
+        return pgtt == 1 || pgtt == 4
     }
 
     /// The requirement a row makes of one entry.
