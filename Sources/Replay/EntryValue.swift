@@ -29,8 +29,10 @@ public struct EntryValue: Hashable, Sendable {
         w4 = word(4); w5 = word(5); w6 = word(6); w7 = word(7)
     }
 
-    /// Word `i` (0 to 7).
-    public subscript(i: Int) -> UInt64 {
+    /// Word `i` (0 to 7). Inlinable, like the accessors below: the
+    /// analyzers read and set single words and bytes of values on every
+    /// change, and from their module each was a call.
+    @inlinable public subscript(i: Int) -> UInt64 {
         get {
             switch i {
             case 0: w0
@@ -58,16 +60,16 @@ public struct EntryValue: Hashable, Sendable {
     }
 
     /// Byte `i` (0 to 63).
-    public func byte(_ i: Int) -> UInt8 { UInt8(truncatingIfNeeded: self[i >> 3] >> UInt64((i & 7) * 8)) }
+    @inlinable public func byte(_ i: Int) -> UInt8 { UInt8(truncatingIfNeeded: self[i >> 3] >> UInt64((i & 7) * 8)) }
 
     /// Sets byte `i` (0 to 63).
-    public mutating func setByte(_ i: Int, _ value: UInt8) {
+    @inlinable public mutating func setByte(_ i: Int, _ value: UInt8) {
         let shift = UInt64((i & 7) * 8)
         self[i >> 3] = self[i >> 3] & ~(0xff << shift) | UInt64(value) << shift
     }
 
     /// Bit `i`.
-    public func bit(_ i: Int) -> Bool { self[i >> 6] >> UInt64(i & 63) & 1 == 1 }
+    @inlinable public func bit(_ i: Int) -> Bool { self[i >> 6] >> UInt64(i & 63) & 1 == 1 }
 
     /// The words of an entry of `size` bytes.
     public func words(size: Int) -> [UInt64] { (0..<max(1, (size + 7) / 8)).map { self[$0] } }
