@@ -294,96 +294,83 @@ struct EntryTrack {
     var epoch: Epoch? {
         get { rare?.value.epoch }
         set {
-            if rare != nil { rare!.value.epoch = newValue; return }
-            guard newValue != nil else { return }
-            var state = RareState()
-            state.epoch = newValue
-            rare = OutOfLine(state)
+            guard rare != nil || newValue != nil else { return }
+            allocateRareIfNeeded()
+            rare!.value.epoch = newValue
         }
     }
     /// Closed epochs waiting for their updates to end.
     var pendingEpochs: [Epoch] {
         get { rare?.value.pendingEpochs ?? [] }
         set {
-            if rare != nil { rare!.value.pendingEpochs = newValue; return }
-            guard !newValue.isEmpty else { return }
-            var state = RareState()
-            state.pendingEpochs = newValue
-            rare = OutOfLine(state)
+            guard rare != nil || !newValue.isEmpty else { return }
+            allocateRareIfNeeded()
+            rare!.value.pendingEpochs = newValue
         }
     }
     /// The current recorded fetch sequence.
     var observation: Observation? {
         get { rare?.value.observation?.value }
         set {
-            if rare != nil { rare!.value.observation.replace(with: newValue); return }
-            guard let newValue else { return }
-            var state = RareState()
-            state.observation = OutOfLine(newValue)
-            rare = OutOfLine(state)
+            guard rare != nil || newValue != nil else { return }
+            allocateRareIfNeeded()
+            rare!.value.observation.replace(with: newValue)
         }
     }
     /// Closed fetch sequences waiting for their updates to end.
     var pendingObservations: [Observation] {
         get { rare?.value.pendingObservations ?? [] }
         set {
-            if rare != nil { rare!.value.pendingObservations = newValue; return }
-            guard !newValue.isEmpty else { return }
-            var state = RareState()
-            state.pendingObservations = newValue
-            rare = OutOfLine(state)
+            guard rare != nil || !newValue.isEmpty else { return }
+            allocateRareIfNeeded()
+            rare!.value.pendingObservations = newValue
         }
     }
     var handshake: Handshake? {
         get { rare?.value.handshake?.value }
         set {
-            if rare != nil { rare!.value.handshake.replace(with: newValue); return }
-            guard let newValue else { return }
-            var state = RareState()
-            state.handshake = OutOfLine(newValue)
-            rare = OutOfLine(state)
+            guard rare != nil || newValue != nil else { return }
+            allocateRareIfNeeded()
+            rare!.value.handshake.replace(with: newValue)
         }
     }
     var obligation: Obligation? {
         get { rare?.value.obligation?.value }
         set {
-            if rare != nil { rare!.value.obligation.replace(with: newValue); return }
-            guard let newValue else { return }
-            openObligation(newValue)
+            guard rare != nil || newValue != nil else { return }
+            allocateRareIfNeeded()
+            rare!.value.obligation.replace(with: newValue)
         }
     }
 
     /// Opens `obligation`, moved into its box (a copy retains its lists and
     /// copies its changes).
     mutating func openObligation(_ obligation: consuming Obligation) {
-        guard rare != nil else {
-            var state = RareState()
-            state.obligation = OutOfLine(obligation)
-            rare = OutOfLine(state)
-            return
-        }
+        allocateRareIfNeeded()
         rare!.value.obligation.replace(with: obligation)
+    }
+
+    /// Allocates the out-of-line state, empty, before a first write that
+    /// leaves something in it.
+    @inline(__always) private mutating func allocateRareIfNeeded() {
+        if rare == nil { rare = OutOfLine(RareState()) }
     }
     /// The first store not yet flushed (non-coherent units).
     var dirty: EventRef? {
         get { rare?.value.dirty }
         set {
-            if rare != nil { rare!.value.dirty = newValue; return }
-            guard let newValue else { return }
-            var state = RareState()
-            state.dirty = newValue
-            rare = OutOfLine(state)
+            guard rare != nil || newValue != nil else { return }
+            allocateRareIfNeeded()
+            rare!.value.dirty = newValue
         }
     }
     /// The ended updates a fetch begun earlier may still straddle.
     var chain: UpdateChain? {
         get { rare?.value.chain?.value }
         set {
-            if rare != nil { rare!.value.chain.replace(with: newValue); return }
-            guard let newValue else { return }
-            var state = RareState()
-            state.chain = OutOfLine(newValue)
-            rare = OutOfLine(state)
+            guard rare != nil || newValue != nil else { return }
+            allocateRareIfNeeded()
+            rare!.value.chain.replace(with: newValue)
         }
     }
     // Fields read through these, not `tracks[e].open?.serial` at the call
