@@ -49,25 +49,12 @@ final class ReadAheadSource: LendingByteSource {
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(TraceError) -> Int {
-        while true {
-            if let region = current, offset < region.bytes.count {
-                let n = min(buffer.count, region.bytes.count - offset)
-                buffer.baseAddress!.copyMemory(from: region.bytes.baseAddress! + offset, byteCount: n)
-                offset += n
-                return n
-            }
-            if current != nil {
-                queue.release()
-                current = nil
-            }
-            switch try queue.take() {
-            case nil: return 0
-            case let region?:
-                current = region
-                offset = 0
-                bytesRead = region.bytesRead
-            }
-        }
+        let region = try nextRegion()
+        let n = min(buffer.count, region.count)
+        if n > 0 { buffer.baseAddress!.copyMemory(from: region.baseAddress!, byteCount: n) }
+        // What did not fit is the rest of the current region, read next.
+        offset -= region.count - n
+        return n
     }
 
     func nextRegion() throws(TraceError) -> UnsafeRawBufferPointer {

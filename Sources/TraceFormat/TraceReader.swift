@@ -276,10 +276,7 @@ public final class TraceReader {
                                                  count: min(Self.chunkSize, buffer.count - end))
         let n: Int
         do throws(TraceError) {
-            if let deferred = deferredReadError {
-                deferredReadError = nil
-                throw deferred
-            }
+            try throwDeferredReadError()
             n = try source.read(into: room)
         } catch {
             throw placed(error)
@@ -299,10 +296,7 @@ public final class TraceReader {
         rest = UnsafeRawBufferPointer(start: nil, count: 0)
         if region.isEmpty {
             do throws(TraceError) {
-                if let deferred = deferredReadError {
-                    deferredReadError = nil
-                    throw deferred
-                }
+                try throwDeferredReadError()
                 region = try lender!.nextRegion()
             } catch {
                 throw placed(error)
@@ -324,6 +318,14 @@ public final class TraceReader {
         (buffer.baseAddress! + end).copyMemory(from: first, byteCount: n)
         end += n
         rest = UnsafeRawBufferPointer(rebasing: region[n...])
+    }
+
+    /// Throws the read error met while sniffing, once: the first read
+    /// after the sniffed bytes meets it.
+    private func throwDeferredReadError() throws(TraceError) {
+        guard let deferred = deferredReadError else { return }
+        deferredReadError = nil
+        throw deferred
     }
 
     /// A read error, placed where the text stops. Damage in the compressed
