@@ -237,15 +237,14 @@ final class ZstdSource: LendingByteSource {
             case .betweenFrames:
                 try beginFrame()
             case .skipping(let remaining):
+                guard remaining > 0 else {
+                    endFrame()
+                    continue
+                }
                 try ensureInput(1)
                 let n = min(UInt64(inputEnd - inputStart), remaining)
                 consume(Int(n))
-                if n == remaining {
-                    phase = .betweenFrames
-                    frameStart = consumed
-                } else {
-                    phase = .skipping(remaining: remaining - n)
-                }
+                phase = .skipping(remaining: remaining - n)
             case .frame:
                 let decoded = try decodeNext()
                 guard decoded > 0 else { continue }
@@ -287,10 +286,6 @@ final class ZstdSource: LendingByteSource {
             try ensureInput(headerSize)
             consume(headerSize)
             phase = .skipping(remaining: header.frameContentSize)
-            if header.frameContentSize == 0 {
-                phase = .betweenFrames
-                frameStart = consumed
-            }
             return
         }
         guard header.windowSize <= 1 << Self.windowLogMax else { throw windowTooLarge() }
@@ -310,8 +305,7 @@ final class ZstdSource: LendingByteSource {
     private func decodeNext() throws(TraceError) -> Int {
         var size = ZSTD_nextSrcSizeToDecompress(context)
         guard size > 0 else {
-            phase = .betweenFrames
-            frameStart = consumed
+            endFrame()
             return 0
         }
         let kind = ZSTD_nextInputType(context)
@@ -339,11 +333,14 @@ final class ZstdSource: LendingByteSource {
         // Block_Type, bits 1-2 of the block header: 0 is a raw block.
         if kind == ZSTDnit_blockHeader { rawBlock = (source.load(as: UInt8.self) >> 1) & 3 == 0 }
         consume(size)
-        if ZSTD_nextSrcSizeToDecompress(context) == 0 {
-            phase = .betweenFrames
-            frameStart = consumed
-        }
+        if ZSTD_nextSrcSizeToDecompress(context) == 0 { endFrame() }
         return decoded
+    }
+
+    /// The frame (or skippable frame) ended: the next starts here.
+    private func endFrame() {
+        phase = .betweenFrames
+        frameStart = consumed
     }
 
     /// Makes the ring at least `size` bytes. The old one is kept until no
