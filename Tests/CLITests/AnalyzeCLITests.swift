@@ -30,6 +30,7 @@ struct AnalyzeCLITests {
 
     @Test func aMalformedTraceExitsWithStatusTwo() throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let bad = dir.appendingPathComponent("bad.trace")
         try Data("store addr=0x10 size=3 value=0x1\n".utf8).write(to: bad)
         let run = try hitless(["analyze", bad.path])
@@ -39,6 +40,7 @@ struct AnalyzeCLITests {
 
     @Test func pastTheEntryLimitIsAnErrorThatNamesTheOption() throws {
         let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let trace = dir.appendingPathComponent("many.trace")
         let text = "table addr=0x10000 kind=pasid sid=00:02.0 pasid-base=0\n"
             + (0..<3).map { "store addr=0x\(String(0x10000 + $0 * 64, radix: 16)) size=8 value=0\n" }.joined()

@@ -169,14 +169,15 @@ func runCapturingErrors(_ arguments: [String]) throws -> (out: String, err: Stri
 
 @Suite("The hitless binary")
 struct BinaryTests {
+    /// The sample trace in a file of its own, removed by the caller.
     func sampleFile() throws -> String {
-        let path = NSTemporaryDirectory() + "hitless-sample-\(getpid()).trace"
-        try ("iommu id=dmar0\n" + sample + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+        try temporaryFile("iommu id=dmar0\n" + sample + "\n", suffix: ".trace")
     }
 
     @Test func stateAtAnEventPrintsTheDecodedEntryAsJSON() throws {
-        let (out, status) = try run(["state", try sampleFile(), "--at", "8", "--entry", "dmar0 pasid 00:02.0/5",
+        let path = try sampleFile()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (out, status) = try run(["state", path, "--at", "8", "--entry", "dmar0 pasid 00:02.0/5",
                                      "--format", "json"])
         #expect(status == 0)
         struct Document: Decodable { var event: Int; var entries: [EntriesReport.Row] }
@@ -188,8 +189,9 @@ struct BinaryTests {
     }
 
     @Test func generateWritesZstdWhenTheNameSaysSoAndAManifest() throws {
-        let dir = NSTemporaryDirectory() + "hitless-gen-\(getpid())"
+        let dir = NSTemporaryDirectory() + "hitless-gen-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (_, status) = try run(["generate", "--events", "5000", "--seed", "3", "--buggy", "0.5",
                                    "-o", dir + "/g.trace.zst", "--manifest", dir + "/g.json"])
         #expect(status == 0)
@@ -203,8 +205,8 @@ struct BinaryTests {
     }
 
     @Test func pastThePageLimitEveryReplayingCommandStopsNamingTheFlag() throws {
-        let path = NSTemporaryDirectory() + "hitless-pages-\(getpid()).trace"
-        try storesToDistinctPages(3).write(toFile: path, atomically: true, encoding: .utf8)
+        let path = try temporaryFile(storesToDistinctPages(3), suffix: ".trace")
+        defer { try? FileManager.default.removeItem(atPath: path) }
         for command in [["entries"], ["state", "--at", "3"], ["analyze"]] {
             let (_, err, status) = try runCapturingErrors(command + ["--max-pages", "2", path])
             #expect(status == 2)
@@ -233,7 +235,9 @@ struct BinaryTests {
     }
 
     @Test func entriesPrintsEveryTouchedEntry() throws {
-        let (out, status) = try run(["entries", try sampleFile()])
+        let path = try sampleFile()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (out, status) = try run(["entries", path])
         #expect(status == 0)
         #expect(out.contains("dmar0 pasid 00:02.0/5  @0x4140  3 updates"))
         #expect(out.contains("dmar0 sm-context 00:02.0  @0x2200  1 update\n"))
