@@ -186,7 +186,11 @@ public final class TraceReader {
     /// - Throws: ``TraceError`` for anything malformed, after appending
     ///   every event before it.
     public func read(into events: inout [TraceEvent], upTo limit: Int) throws(TraceError) {
-        guard binary == nil && pendingWait == nil else {
+        if let binary {
+            try binary.read(into: &events, upTo: limit)
+            return
+        }
+        if pendingWait != nil {
             while events.count < limit, let event = try next() { events.append(event) }
             return
         }

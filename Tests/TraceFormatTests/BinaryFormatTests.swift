@@ -104,6 +104,52 @@ struct BinaryFormatTests {
         #expect(e.location == .byteOffset(21))
     }
 
+    /// LEB128 bytes of `value`, spelled out here rather than taken from the
+    /// writer so that the decoder is checked against the format, not itself.
+    static func leb128(_ value: UInt64) -> [UInt8] {
+        var v = value
+        var bytes: [UInt8] = []
+        repeat {
+            bytes.append(UInt8(v & 0x7f) | (v >= 0x80 ? 0x80 : 0))
+            v >>= 7
+        } while v != 0
+        return bytes
+    }
+
+    /// A `wait` record carrying time `delta`: tag 0x19 is a wait with time.
+    static func timedWait(_ delta: [UInt8]) -> [UInt8] { [0x19] + delta }
+
+    /// The decoder takes a varint that has room for ten bytes after it in
+    /// one load and one near the end of the data byte by byte; both must
+    /// agree for every length, so each value is read in both places.
+    @Test(arguments: 0...64)
+    func aVarintOfEveryBitLengthDecodesMidDataAndAtTheEnd(bits: Int) throws {
+        let value: UInt64 = bits == 0 ? 0 : UInt64.max >> (64 - bits)
+        let record = Self.timedWait(Self.leb128(value))
+        let padding = [UInt8](repeating: 0x09, count: 12)  // untimed waits
+        for body in [record + padding, record] {
+            let (events, _) = try read(bytes: BinaryTraceFormat.header + body)
+            #expect(events.first?.time == value)
+            #expect(events.count == body.count - record.count + 1)
+        }
+    }
+
+    @Test func aTenByteVarintHoldsBit63AndAnEleventhByteIsAnError() throws {
+        let longest = [UInt8](repeating: 0xff, count: 9) + [0x01]
+        let padding = [UInt8](repeating: 0x09, count: 12)
+        for tail in [padding, []] {
+            let (events, _) = try read(bytes: BinaryTraceFormat.header + Self.timedWait(longest) + tail)
+            #expect(events.first?.time == UInt64.max)
+            // A tenth byte above 1 would need a 65th bit.
+            let wide = try #require(readError(bytes: BinaryTraceFormat.header
+                                              + Self.timedWait([UInt8](repeating: 0xff, count: 9) + [0x02]) + tail))
+            #expect(wide.message.contains("wider than 64 bits"))
+            let eleven = try #require(readError(bytes: BinaryTraceFormat.header
+                                                + Self.timedWait([UInt8](repeating: 0xff, count: 10) + [0x01]) + tail))
+            #expect(eleven.message.contains("wider than 64 bits"))
+        }
+    }
+
     /// Found by the reader fuzz target: a zstd frame holding a binary header
     /// of an unknown version freed the decompression context twice (once by
     /// the binary decoder given the source, once by the reader).
