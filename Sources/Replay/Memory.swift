@@ -240,13 +240,22 @@ public struct SparseMemory: Sendable {
     }
 
     /// Reads an entry of `size` bytes (at most 64) at `addr`.
-    public func entry(addr: UInt64, size: Int) -> EntryValue {
-        var value = EntryValue()
+    ///
+    /// Inlined: the replay reads an entry twice on every store that hits
+    /// one, and as a call the value came back through memory and was
+    /// copied again.
+    @inline(__always) public func entry(addr: UInt64, size: Int) -> EntryValue {
         if addr & 7 == 0, size & 7 == 0, addr >> Self.pageShift == (addr &+ UInt64(size - 1)) >> Self.pageShift {
             // Aligned whole words within a page.
-            guard let b = base(addr) else { return value }
+            guard let b = base(addr) else { return EntryValue() }
             return EntryValue(littleEndianWords: storage.bytes(at: b + Int(addr & Self.pageMask)), count: size / 8)
         }
+        return bytewiseEntry(addr: addr, size: size)
+    }
+
+    /// ``entry(addr:size:)`` of an entry unaligned or across pages.
+    @inline(never) private func bytewiseEntry(addr: UInt64, size: Int) -> EntryValue {
+        var value = EntryValue()
         for i in 0..<size { value.setByte(i, byte(addr &+ UInt64(i))) }
         return value
     }
