@@ -433,17 +433,28 @@ public struct Replayer: Sendable {
     }
 
     private mutating func applyStore(_ write: MemoryWrite, _ event: TraceEvent) throws(TraceError) {
-        if anyNonCoherent { preserveDeviceView(write.addr, UInt64(write.size)) }
+        // A store within one page (nearly all): one lookup of the page, as
+        // for quiet stores, says whether the device view has its copy yet
+        // (its mark), and serves the reads before the store (the last page
+        // looked up) and the write.
+        var pageBase: Int?
+        if Int(write.addr & UInt64(SparseMemory.pageSize - 1)) + Int(write.size) <= SparseMemory.pageSize {
+            let page = memory.page(holding: write.addr)
+            if anyNonCoherent && !page.marked { preserveDeviceView(write.addr, UInt64(write.size)) }
+            pageBase = page.base
+        } else if anyNonCoherent {
+            preserveDeviceView(write.addr, UInt64(write.size))
+        }
         findHits(write.addr, UInt64(write.size))
         if hits.isEmpty {
-            memory.write(addr: write.addr, size: Int(write.size), value: write.value)
+            storeBytes(write, inPage: pageBase)
             try checkPages(event)
             return
         }
         try checkStoreHits(event)
         beforeValues.empty()
         for k in hits.indices { beforeValues.append(cpuEntry(hits[k].table, hits[k].index)) }
-        memory.write(addr: write.addr, size: Int(write.size), value: write.value)
+        storeBytes(write, inPage: pageBase)
         try checkPages(event)
         for k in hits.indices {
             let hit = hits[k]
@@ -473,6 +484,16 @@ public struct Replayer: Sendable {
             guard table.live, units[table.unit].coherent, table.isPointerTable else { continue }
             let before = beforeValues[k]
             try relink(hit.table, hit.index, before, cpuEntry(hit.table, hit.index), event)
+        }
+    }
+
+    /// Writes the bytes of `write` to CPU memory; `base` is the storage
+    /// offset of its page when the store lies within one.
+    @inline(__always) private mutating func storeBytes(_ write: MemoryWrite, inPage base: Int?) {
+        if let base {
+            memory.write(inPage: base, addr: write.addr, size: Int(write.size), value: write.value)
+        } else {
+            memory.write(addr: write.addr, size: Int(write.size), value: write.value)
         }
     }
 
