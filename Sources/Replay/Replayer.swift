@@ -697,8 +697,16 @@ public struct Replayer: Sendable {
         return Int(lo - entryStart)..<Int(hi - entryStart)
     }
 
-    private mutating func entryRecord(_ table: Int, _ index: Int, _ event: TraceEvent) throws(TraceError) -> Int {
+    /// The record of entry `index` of `table`, made if the replay has not
+    /// seen the entry there yet. The lookup is inlined: as a call, every
+    /// entry value the caller held was saved and reloaded around it.
+    @inline(__always) private mutating func entryRecord(_ table: Int, _ index: Int, _ event: TraceEvent) throws(TraceError) -> Int {
         if let r = shelf.book.tableEntryRecords[table].get(UInt64(index)) { return r }
+        return try newEntryRecord(table, index, event)
+    }
+
+    /// ``entryRecord(_:_:_:)`` of an entry not seen in `table` before.
+    @inline(never) private mutating func newEntryRecord(_ table: Int, _ index: Int, _ event: TraceEvent) throws(TraceError) -> Int {
         guard let t = shelf.book.tables[table] else { return 0 }
         var label: UInt32 = 0
         if t.kind == .generic, let name = t.label { label = labelNumber(name) }
