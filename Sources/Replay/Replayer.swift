@@ -801,9 +801,15 @@ public struct Replayer: Sendable {
         let end = addr &+ (size - 1)
         var page = addr >> 12
         let lastPage = end >> 12
-        // Most stores of a trace hit no table: one lookup of their page
-        // says so, without the walk below.
-        if page == lastPage && shelf.book.largeTables.isEmpty && shelf.book.pageTableIndex.get(page) == nil { return }
+        if page == lastPage {
+            // Nearly every event: one page, looked up once (most hold no
+            // table).
+            if let li = shelf.book.pageTableIndex.get(page) {
+                for j in shelf.book.pageTableLists[li].indices { addHits(shelf.book.pageTableLists[li][j], addr, end) }
+            }
+            for j in shelf.book.largeTables.indices { addHits(shelf.book.largeTables[j], addr, end) }
+            return
+        }
         while true {
             if let li = shelf.book.pageTableIndex.get(page) {
                 for j in shelf.book.pageTableLists[li].indices {
