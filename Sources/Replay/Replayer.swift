@@ -452,38 +452,44 @@ public struct Replayer: Sendable {
             return
         }
         try checkStoreHits(event)
-        beforeValues.empty()
-        for k in hits.indices { beforeValues.append(cpuEntry(hits[k].table, hits[k].index)) }
+        // Every hit is of a live table (nothing has unlinked one since
+        // `findHits`) and makes one touch: made here with the value before
+        // the store, completed in place after it. Kept in separate values
+        // and copied into the touch, the entry values were moved between
+        // registers and the stack several times over.
+        for k in hits.indices {
+            let before = cpuEntry(hits[k].table, hits[k].index)
+            touches.append(EntryTouch(entry: 0, bytes: 0..<0, before: before, after: before, device: before))
+        }
         storeBytes(write, inPage: pageBase)
         try checkPages(event)
         for k in hits.indices {
             let hit = hits[k]
-            let before = beforeValues[k]
-            // An earlier hit's relink may have unlinked this table.
             let table = shelf.book.geometry[hit.table]
-            guard table.live else { continue }
-            let after = cpuEntry(hit.table, hit.index)
-            let coherent = units[table.unit].coherent
-            let device = coherent ? after : deviceEntry(hit.table, hit.index)
             let record = try entryRecord(hit.table, hit.index, event)
             entries[record].lastEvent = eventCount
-            if after != before {
+            let coherent = units[table.unit].coherent
+            touches[k].entry = record
+            touches[k].bytes = byteRange(table, hit.index, write.addr, UInt64(write.size))
+            touches[k].after = cpuEntry(hit.table, hit.index)
+            touches[k].device = coherent ? touches[k].after : deviceEntry(hit.table, hit.index)
+            if touches[k].after != touches[k].before {
                 entries[record].changes += 1
                 if keepHistory {
-                    note(.cpu, record, cpuBefore: before, deviceBefore: coherent ? before : device, cpu: after, device: device)
+                    note(.cpu, record, cpuBefore: touches[k].before,
+                         deviceBefore: coherent ? touches[k].before : touches[k].device,
+                         cpu: touches[k].after, device: touches[k].device)
                 }
             }
-            touches.append(EntryTouch(entry: record, bytes: byteRange(table, hit.index, write.addr, UInt64(write.size)),
-                                      before: before, after: after, device: device))
         }
         // Relink after attributing: the store hit every entry it covers, even
         // one whose table its own pointer change unlinks.
         for k in hits.indices {
             let hit = hits[k]
+            // An earlier hit's relink may have unlinked this table.
             let table = shelf.book.geometry[hit.table]
             guard table.live, units[table.unit].coherent, table.isPointerTable else { continue }
-            let before = beforeValues[k]
-            try relink(hit.table, hit.index, before, cpuEntry(hit.table, hit.index), event)
+            try relink(hit.table, hit.index, touches[k].before, cpuEntry(hit.table, hit.index), event)
         }
     }
 
