@@ -273,12 +273,17 @@ public struct Analysis {
 
     /// Makes sure entry `e` has a track; `value` is its device-visible value
     /// when first seen.
-    mutating func prepare(_ e: Int, _ value: EntryValue) -> Int {
+    /// Inlined for an entry seen before (nearly every call), which only
+    /// tests its track; the first sight is a call.
+    @inline(__always) mutating func prepare(_ e: Int, _ value: EntryValue) -> Int {
+        if e < tracks.count && tracks[e].known { return e }
+        return prepareFirstSight(e, value)
+    }
+
+    @inline(never) private mutating func prepareFirstSight(_ e: Int, _ value: EntryValue) -> Int {
         while tracks.count <= e { tracks.append(EntryTrack()) }
-        if !tracks[e].known {
-            tracks[e].known = true
-            tracks[e].device = value
-        }
+        tracks[e].known = true
+        tracks[e].device = value
         return e
     }
 
