@@ -253,6 +253,17 @@ public struct SparseMemory: Sendable {
         return bytewiseEntry(addr: addr, size: size)
     }
 
+    /// ``entry(addr:size:)`` of an entry within one page, or nil when that
+    /// page does not exist: one lookup, where testing the page first and
+    /// then reading took two.
+    @inline(__always) func entryIfPresent(inPage addr: UInt64, size: Int) -> EntryValue? {
+        guard let b = base(addr) else { return nil }
+        if addr & 7 == 0, size & 7 == 0 {
+            return EntryValue(littleEndianWords: storage.bytes(at: b + Int(addr & Self.pageMask)), count: size / 8)
+        }
+        return bytewiseEntry(addr: addr, size: size)
+    }
+
     /// ``entry(addr:size:)`` of an entry unaligned or across pages.
     @inline(never) private func bytewiseEntry(addr: UInt64, size: Int) -> EntryValue {
         var value = EntryValue()

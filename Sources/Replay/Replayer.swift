@@ -651,6 +651,12 @@ public struct Replayer: Sendable {
         guard t.live else { return EntryValue() }
         if units[t.unit].coherent { return cpuEntry(table, index) }
         let addr = t.entryAddress(index)
+        if addr >> SparseMemory.pageShift == (addr &+ UInt64(t.entrySize - 1)) >> SparseMemory.pageShift {
+            // Within one page (every VT-d entry): the device view's page if
+            // it has one, else every byte is CPU memory's.
+            let size = min(t.entrySize, EntryValue.maxSize)
+            return shelf.book.deviceMemory.entryIfPresent(inPage: addr, size: size) ?? memory.entry(addr: addr, size: size)
+        }
         if shelf.book.deviceMemory.hasPage(addr) && shelf.book.deviceMemory.hasPage(addr &+ UInt64(t.entrySize - 1)) {
             return shelf.book.deviceMemory.entry(addr: addr, size: min(t.entrySize, EntryValue.maxSize))
         }
