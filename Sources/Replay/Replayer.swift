@@ -550,12 +550,7 @@ public struct Replayer: Sendable {
     private mutating func applyFetch(_ read: MemoryRead, _ event: TraceEvent, _ symbols: SymbolTable) throws(TraceError) {
         let u = try unit(event.unit, symbols, event)
         if let recorded = read.value {
-            let coherent = units[u].coherent
-            var seen: UInt128 = 0
-            for i in stride(from: Int(read.size) - 1, through: 0, by: -1) {
-                let a = read.addr &+ UInt64(i)
-                seen = seen << 8 | UInt128(coherent ? memory.byte(a) : deviceByte(a))
-            }
+            let seen = units[u].coherent ? memory.read(addr: read.addr, size: Int(read.size)) : deviceRead(read.addr, Int(read.size))
             if seen != recorded && shelf.book.diagnostics.count < 1000 {
                 book.diagnostics.append(ReplayDiagnostic(
                     event: eventCount, line: event.line,
@@ -632,6 +627,19 @@ public struct Replayer: Sendable {
     private mutating func copyPageToDeviceView(_ base: UInt64) {
         book.deviceMemory.write(addr: base, size: 1, value: 0)  // creates the page
         book.deviceMemory.copy(from: memory, addr: base, size: SparseMemory.pageSize)
+    }
+
+    /// `size` bytes at `addr` as a non-coherent unit reads them, least
+    /// significant first (see ``SparseMemory/read(addr:size:)``).
+    private func deviceRead(_ addr: UInt64, _ size: Int) -> UInt128 {
+        if Int(addr & UInt64(SparseMemory.pageSize - 1)) + size <= SparseMemory.pageSize {
+            // Within one page: all from the device view's page, if it has one.
+            let view = shelf.book.deviceMemory.hasPage(addr) ? shelf.book.deviceMemory : memory
+            return view.read(addr: addr, size: size)
+        }
+        var v: UInt128 = 0
+        for i in stride(from: size - 1, through: 0, by: -1) { v = v << 8 | UInt128(deviceByte(addr &+ UInt64(i))) }
+        return v
     }
 
     private func deviceByte(_ a: UInt64) -> UInt8 {
