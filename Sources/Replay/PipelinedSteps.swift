@@ -49,11 +49,19 @@ extension Replayer {
         }
         try Self.pipelined(reader, afterBatch: afterBatch) { (event, symbols) throws(TraceError) in
             if skippingQuietStores, case .store(let write) = event.payload, try replay.applyQuietStore(write, event) { return }
-            let step = try replay.applyLendingTouches(event, symbols: symbols)
-            try body(step, &replay)
-            replay.returnTouches(of: consume step)
+            try replay.applyAndObserve(event, symbols, body)
         }
         return replay
+    }
+
+    /// Replays `event` and hands its step to `body`. A call of its own, so
+    /// that a quiet store, which needs no step, does not pay for making
+    /// room for one (a copy of the event on every event).
+    @inline(never) private mutating func applyAndObserve(_ event: TraceEvent, _ symbols: SymbolTable,
+                                                         _ body: (ReplayStep, inout Replayer) throws(TraceError) -> Void) throws(TraceError) {
+        let step = try applyLendingTouches(event, symbols: symbols)
+        try body(step, &self)
+        returnTouches(of: consume step)
     }
 
     /// Calls `body` with every event of `reader`, in order, and the names it
