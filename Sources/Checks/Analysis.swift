@@ -120,7 +120,9 @@ public struct Analysis {
                            progress: ((_ events: Int, _ fileBytes: UInt64, _ findings: Int) -> Void)? = nil)
         throws(TraceError) -> AnalysisResult {
         var analysis = Analysis(traceName: reader.fileName, options: options)
-        let replay = try Replayer.forEachStep(reader, limits: options.limits, pipelined: pipelined, skippingQuietStores: true, afterBatch: { events, fileBytes in
+        let weakModel = options.memoryModel == .weak
+        let replay = try Replayer.forEachStep(reader, limits: options.limits, pipelined: pipelined, skippingQuietStores: true,
+                                              observing: { Analysis.observes($0, weakModel: weakModel) }, afterBatch: { events, fileBytes in
             progress?(events, fileBytes, analysis.findings.count)
         }) { (step, replay) throws(TraceError) in
             try analysis.observe(step, replay: &replay)
@@ -131,6 +133,20 @@ public struct Analysis {
     }
 
     func enabled(_ rule: Rule) -> Bool { enabledRules & rule.bit != 0 }
+
+    /// Whether ``observe(_:replay:)`` does anything with `event`, a store
+    /// or not: it ignores marks, declarations and `init`, and a barrier
+    /// unless it orders stores for a device or, under the weak model, is a
+    /// write barrier (as `observeEvent`'s cases do; the two must agree).
+    /// `run` does not build steps for the others: most barriers of a trace
+    /// under `tso`.
+    static func observes(_ event: TraceEvent, weakModel: Bool) -> Bool {
+        switch event.payload {
+        case .fence(let kind): kind.ordersDeviceStores || (weakModel && kind.isWriteBarrier)
+        case .mark, .iommu, .root, .table, .initialize: false
+        case .store, .flush, .fetch, .inval, .wait, .begin, .end: true
+        }
+    }
 
     /// Takes one replayed event.
     ///
