@@ -343,8 +343,10 @@ public struct Replayer: Sendable {
             try applyFlush(flush, event)
         case .fetch(let read):
             try applyFetch(read, event, symbols)
-        case .inval, .wait, .begin, .end, .mark, .fence:
-            if event.kind == .inval || event.kind == .wait { _ = try unit(event.unit, symbols, event) }
+        case .inval, .wait:
+            _ = try unit(event.unit, symbols, event)
+        case .begin, .end, .mark, .fence:
+            break
         }
     }
 
