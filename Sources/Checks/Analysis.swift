@@ -136,13 +136,12 @@ public struct Analysis {
 
     /// Whether ``observe(_:replay:)`` does anything with `event`, a store
     /// or not: it ignores marks, declarations and `init`, and a barrier
-    /// unless it orders stores for a device or, under the weak model, is a
+    /// unless, under the weak model, it orders stores for a device or is a
     /// write barrier (as `observeEvent`'s cases do; the two must agree).
-    /// `run` does not build steps for the others: most barriers of a trace
-    /// under `tso`.
+    /// `run` does not build steps for the others: every barrier under `tso`.
     static func observes(_ event: TraceEvent, weakModel: Bool) -> Bool {
         switch event.payload {
-        case .fence(let kind): kind.ordersDeviceStores || (weakModel && kind.isWriteBarrier)
+        case .fence(let kind): weakModel && (kind.ordersDeviceStores || kind.isWriteBarrier)
         case .mark, .iommu, .root, .table, .initialize: false
         case .store, .flush, .fetch, .inval, .wait, .begin, .end: true
         }
@@ -212,10 +211,14 @@ public struct Analysis {
                 reindexIfNeeded(e, replay)
             }
         case .fence(let kind):
+            // Only the weak model follows barriers: under `tso` no epoch is
+            // kept (``noteEpochStore(_:_:_:)``), so there is none to close
+            // and no generation to count.
+            guard options.memoryModel == .weak else { break }
             if kind.ordersDeviceStores {
                 fenceGeneration[event.cpu, default: 0] += 1
                 closeEpochs(cpu: event.cpu, replay)
-            } else if kind.isWriteBarrier && options.memoryModel == .weak {
+            } else if kind.isWriteBarrier {
                 // Taken out and put back so the array is never copied.
                 var recent = weakBarriers.removeValue(forKey: event.cpu) ?? []
                 recent.append(ref)
