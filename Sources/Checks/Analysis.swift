@@ -296,10 +296,11 @@ public struct Analysis {
     /// Makes sure entry `e` has a track; `value` is its device-visible value
     /// when first seen.
     /// Inlined for an entry seen before (nearly every call), which only
-    /// tests its track; the first sight is a call.
-    @inline(__always) mutating func prepare(_ e: Int, _ value: EntryValue) -> Int {
+    /// tests its track; the first sight is a call. `value` is read only
+    /// then: passed as a value, it was copied out of the touch every time.
+    @inline(__always) mutating func prepare(_ e: Int, _ value: @autoclosure () -> EntryValue) -> Int {
         if e < tracks.count && tracks[e].known { return e }
-        return prepareFirstSight(e, value)
+        return prepareFirstSight(e, value())
     }
 
     @inline(never) private mutating func prepareFirstSight(_ e: Int, _ value: EntryValue) -> Int {
