@@ -667,6 +667,12 @@ public struct Replayer: Sendable {
             let size = min(t.entrySize, EntryValue.maxSize)
             return shelf.book.deviceMemory.entryIfPresent(inPage: addr, size: size) ?? memory.entry(addr: addr, size: size)
         }
+        return deviceEntryAcrossPages(t, addr)
+    }
+
+    /// ``deviceEntry(_:_:)`` of an entry on two pages, out of line so that
+    /// the common case inlines.
+    @inline(never) private func deviceEntryAcrossPages(_ t: TableGeometry, _ addr: UInt64) -> EntryValue {
         if shelf.book.deviceMemory.hasPage(addr) && shelf.book.deviceMemory.hasPage(addr &+ UInt64(t.entrySize - 1)) {
             return shelf.book.deviceMemory.entry(addr: addr, size: min(t.entrySize, EntryValue.maxSize))
         }
