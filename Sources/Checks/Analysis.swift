@@ -120,7 +120,9 @@ public struct Analysis {
                            progress: ((_ events: Int, _ fileBytes: UInt64, _ findings: Int) -> Void)? = nil)
         throws(TraceError) -> AnalysisResult {
         var analysis = Analysis(traceName: reader.fileName, options: options)
-        let replay = try Replayer.forEachStep(reader, limits: options.limits, pipelined: pipelined, skippingQuietStores: true, afterBatch: { events, fileBytes in
+        let weakModel = options.memoryModel == .weak
+        let replay = try Replayer.forEachStep(reader, limits: options.limits, pipelined: pipelined, skippingQuietStores: true,
+                                              observing: { Analysis.observes($0, weakModel: weakModel) }, afterBatch: { events, fileBytes in
             progress?(events, fileBytes, analysis.findings.count)
         }) { (step, replay) throws(TraceError) in
             try analysis.observe(step, replay: &replay)
@@ -131,6 +133,19 @@ public struct Analysis {
     }
 
     func enabled(_ rule: Rule) -> Bool { enabledRules & rule.bit != 0 }
+
+    /// Whether ``observe(_:replay:)`` does anything with `event`, a store
+    /// or not: it ignores marks, declarations and `init`, and a barrier
+    /// unless, under the weak model, it orders stores for a device or is a
+    /// write barrier (as `observeEvent`'s cases do; the two must agree).
+    /// `run` does not build steps for the others: every barrier under `tso`.
+    static func observes(_ event: TraceEvent, weakModel: Bool) -> Bool {
+        switch event.payload {
+        case .fence(let kind): weakModel && (kind.ordersDeviceStores || kind.isWriteBarrier)
+        case .mark, .iommu, .root, .table, .initialize: false
+        case .store, .flush, .fetch, .inval, .wait, .begin, .end: true
+        }
+    }
 
     /// Takes one replayed event.
     ///
@@ -149,9 +164,12 @@ public struct Analysis {
     }
 
     private mutating func observeEvent(_ step: ReplayStep, replay: inout Replayer) throws(TraceError) {
-        let event = step.event
-        let ref = EventRef(index: step.index, event: event)
-        switch event.payload {
+        // Read in place and built where used: copied out at the start, the
+        // event (80 bytes) was copied three times for every step, most of
+        // which (a store that changes nothing) never use it.
+        var event: TraceEvent { step.event }
+        var ref: EventRef { EventRef(index: step.index, event: step.event) }
+        switch step.event.payload {
         case .store(let write):
             // By index, reading fields of the touch in place: a copy of a
             // touch is three entry values (216 bytes) on every store.
@@ -193,10 +211,14 @@ public struct Analysis {
                 reindexIfNeeded(e, replay)
             }
         case .fence(let kind):
+            // Only the weak model follows barriers: under `tso` no epoch is
+            // kept (``noteEpochStore(_:_:_:)``), so there is none to close
+            // and no generation to count.
+            guard options.memoryModel == .weak else { break }
             if kind.ordersDeviceStores {
                 fenceGeneration[event.cpu, default: 0] += 1
                 closeEpochs(cpu: event.cpu, replay)
-            } else if kind.isWriteBarrier && options.memoryModel == .weak {
+            } else if kind.isWriteBarrier {
                 // Taken out and put back so the array is never copied.
                 var recent = weakBarriers.removeValue(forKey: event.cpu) ?? []
                 recent.append(ref)
@@ -273,12 +295,18 @@ public struct Analysis {
 
     /// Makes sure entry `e` has a track; `value` is its device-visible value
     /// when first seen.
-    mutating func prepare(_ e: Int, _ value: EntryValue) -> Int {
+    /// Inlined for an entry seen before (nearly every call), which only
+    /// tests its track; the first sight is a call. `value` is read only
+    /// then: passed as a value, it was copied out of the touch every time.
+    @inline(__always) mutating func prepare(_ e: Int, _ value: @autoclosure () -> EntryValue) -> Int {
+        if e < tracks.count && tracks[e].known { return e }
+        return prepareFirstSight(e, value())
+    }
+
+    @inline(never) private mutating func prepareFirstSight(_ e: Int, _ value: EntryValue) -> Int {
         while tracks.count <= e { tracks.append(EntryTrack()) }
-        if !tracks[e].known {
-            tracks[e].known = true
-            tracks[e].device = value
-        }
+        tracks[e].known = true
+        tracks[e].device = value
         return e
     }
 

@@ -33,10 +33,18 @@ struct EntryShape {
         return mask
     }
 
-    /// 0xff in every byte of `bytes`.
+    /// 0xff in every byte of `bytes` (within the entry).
     func byteMask(_ bytes: Range<Int>) -> EntryValue {
+        // A word at a time: byte by byte, every fetch and every store an
+        // analyzer looks at set up to 64 bytes one call each.
         var mask = EntryValue()
-        for i in bytes where i < size { mask.setByte(i, 0xff) }
+        let lo = max(bytes.lowerBound, 0), hi = min(bytes.upperBound, size)
+        guard lo < hi else { return mask }
+        for w in lo / 8...(hi - 1) / 8 {
+            let first = max(lo - w * 8, 0), last = min(hi - w * 8, 8)
+            let ones: UInt64 = last - first == 8 ? .max : (1 << UInt64((last - first) * 8)) - 1
+            mask[w] = ones << UInt64(first * 8)
+        }
         return mask
     }
 

@@ -6,7 +6,9 @@ import TraceFormat
 // flushed; an invalidation issued before that makes the unit refetch the old
 // value.
 extension Analysis {
-    mutating func noteUnflushedStore(_ e: Int, _ touch: EntryTouch, _ ref: EventRef) {
+    /// Inlined: called on every store to an entry of a non-coherent unit,
+    /// the call copied the touch and the event to test two values.
+    @inline(__always) mutating func noteUnflushedStore(_ e: Int, _ touch: EntryTouch, _ ref: EventRef) {
         guard touch.after != touch.device, !tracks[e].hasDirty else { return }
         tracks[e].dirty = ref
     }

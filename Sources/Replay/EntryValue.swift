@@ -21,12 +21,24 @@ public struct EntryValue: Hashable, Sendable {
     /// The first `count` (at most eight) little-endian words at `bytes`;
     /// the rest zero. One load per word, without the subscript's switch:
     /// the replay reads an entry on every store that hits one.
+    /// By the entry sizes VT-d has (8, 16 and 64 bytes), so that each is a
+    /// run of loads: tested word by word, every word cost a compare and a
+    /// branch, on the two reads of every store that hits an entry.
     @inline(__always) init(littleEndianWords bytes: UnsafeRawPointer, count: Int) {
         @inline(__always) func word(_ i: Int) -> UInt64 {
-            i < count ? UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) : 0
+            UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))
         }
-        w0 = word(0); w1 = word(1); w2 = word(2); w3 = word(3)
-        w4 = word(4); w5 = word(5); w6 = word(6); w7 = word(7)
+        switch count {
+        case 8:
+            w0 = word(0); w1 = word(1); w2 = word(2); w3 = word(3)
+            w4 = word(4); w5 = word(5); w6 = word(6); w7 = word(7)
+        case 2:
+            w0 = word(0); w1 = word(1)
+        case 1:
+            w0 = word(0)
+        default:
+            for i in 0..<min(count, 8) { self[i] = word(i) }
+        }
     }
 
     /// Word `i` (0 to 7). Inlinable, like the accessors below: the

@@ -225,12 +225,25 @@ public struct SparseMemory: Sendable {
 
     /// Reads `size` bytes (at most 16) as a little-endian integer.
     public func read(addr: UInt64, size: Int) -> UInt128 {
-        // A word within one page (the checks read root and context words
-        // on every invalidation): one lookup, not one per byte.
-        if size == 8, Int(addr & Self.pageMask) + 8 <= Self.pageSize {
+        // Within one page (the checks read root and context words on every
+        // invalidation, the replay every recorded fetch): one lookup, not
+        // one per byte.
+        if Int(addr & Self.pageMask) + size <= Self.pageSize {
             guard let b = base(addr) else { return 0 }
             let raw = storage.bytes(at: b + Int(addr & Self.pageMask))
-            return UInt128(UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self)))
+            func word(_ offset: Int) -> UInt128 {
+                UInt128(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+            }
+            switch size {
+            case 8: return word(0)
+            case 16: return word(8) << 64 | word(0)
+            default:
+                var v: UInt128 = 0
+                for i in stride(from: size - 1, through: 0, by: -1) {
+                    v = v << 8 | UInt128(raw.load(fromByteOffset: i, as: UInt8.self))
+                }
+                return v
+            }
         }
         var v: UInt128 = 0
         for i in stride(from: size - 1, through: 0, by: -1) {
@@ -240,13 +253,33 @@ public struct SparseMemory: Sendable {
     }
 
     /// Reads an entry of `size` bytes (at most 64) at `addr`.
-    public func entry(addr: UInt64, size: Int) -> EntryValue {
-        var value = EntryValue()
+    ///
+    /// Inlined: the replay reads an entry twice on every store that hits
+    /// one, and as a call the value came back through memory and was
+    /// copied again.
+    @inline(__always) public func entry(addr: UInt64, size: Int) -> EntryValue {
         if addr & 7 == 0, size & 7 == 0, addr >> Self.pageShift == (addr &+ UInt64(size - 1)) >> Self.pageShift {
             // Aligned whole words within a page.
-            guard let b = base(addr) else { return value }
+            guard let b = base(addr) else { return EntryValue() }
             return EntryValue(littleEndianWords: storage.bytes(at: b + Int(addr & Self.pageMask)), count: size / 8)
         }
+        return bytewiseEntry(addr: addr, size: size)
+    }
+
+    /// ``entry(addr:size:)`` of an entry within one page, or nil when that
+    /// page does not exist: one lookup, where testing the page first and
+    /// then reading took two.
+    @inline(__always) func entryIfPresent(inPage addr: UInt64, size: Int) -> EntryValue? {
+        guard let b = base(addr) else { return nil }
+        if addr & 7 == 0, size & 7 == 0 {
+            return EntryValue(littleEndianWords: storage.bytes(at: b + Int(addr & Self.pageMask)), count: size / 8)
+        }
+        return bytewiseEntry(addr: addr, size: size)
+    }
+
+    /// ``entry(addr:size:)`` of an entry unaligned or across pages.
+    @inline(never) private func bytewiseEntry(addr: UInt64, size: Int) -> EntryValue {
+        var value = EntryValue()
         for i in 0..<size { value.setByte(i, byte(addr &+ UInt64(i))) }
         return value
     }

@@ -33,27 +33,52 @@ extension Replayer {
     /// (most stores of a trace) is replayed but not handed to `body`: its
     /// step would have no touches, and building and passing it cost more
     /// than replaying the store.
+    ///
+    /// `observing` says, of every event but a store, whether `body` hears
+    /// of it; one it refuses is replayed all the same. A caller that ignores
+    /// some events (the checks ignore marks, and most barriers under `tso`)
+    /// saves building and passing their steps.
     public static func forEachStep(_ reader: TraceReader, keepHistory: Bool = false, limits: ReplayLimits = .standard,
                                    pipelined: Bool = true, skippingQuietStores: Bool = false,
+                                   observing: (TraceEvent) -> Bool = { _ in true },
                                    afterBatch: (_ events: Int, _ fileBytes: UInt64) -> Void = { _, _ in },
                                    _ body: (ReplayStep, inout Replayer) throws(TraceError) -> Void) throws(TraceError) -> Replayer {
         var replay = Replayer(fileName: reader.fileName, keepHistory: keepHistory, limits: limits)
         if !pipelined {
             while let event = try reader.next() {
-                if skippingQuietStores, case .store(let write) = event.payload, try replay.applyQuietStore(write, event) { continue }
-                let step = try replay.applyLendingTouches(event, symbols: event.kind.namesNothing ? noSymbols : reader.symbols)
+                let symbols = event.kind.namesNothing ? noSymbols : reader.symbols
+                if case .store(let write) = event.payload {
+                    if skippingQuietStores, try replay.applyQuietStore(write, event) { continue }
+                } else if !observing(event) {
+                    try replay.applyEvent(event, symbols)
+                    continue
+                }
+                let step = try replay.applyLendingTouches(event, symbols: symbols)
                 try body(step, &replay)
                 replay.returnTouches(of: consume step)
             }
             return replay
         }
         try Self.pipelined(reader, afterBatch: afterBatch) { (event, symbols) throws(TraceError) in
-            if skippingQuietStores, case .store(let write) = event.payload, try replay.applyQuietStore(write, event) { return }
-            let step = try replay.applyLendingTouches(event, symbols: symbols)
-            try body(step, &replay)
-            replay.returnTouches(of: consume step)
+            if case .store(let write) = event.payload {
+                if skippingQuietStores, try replay.applyQuietStore(write, event) { return }
+            } else if !observing(event) {
+                try replay.applyEvent(event, symbols)
+                return
+            }
+            try replay.applyAndObserve(event, symbols, body)
         }
         return replay
+    }
+
+    /// Replays `event` and hands its step to `body`. A call of its own, so
+    /// that a quiet store, which needs no step, does not pay for making
+    /// room for one (a copy of the event on every event).
+    @inline(never) private mutating func applyAndObserve(_ event: TraceEvent, _ symbols: SymbolTable,
+                                                         _ body: (ReplayStep, inout Replayer) throws(TraceError) -> Void) throws(TraceError) {
+        let step = try applyLendingTouches(event, symbols: symbols)
+        try body(step, &self)
+        returnTouches(of: consume step)
     }
 
     /// Calls `body` with every event of `reader`, in order, and the names it

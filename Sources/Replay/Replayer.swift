@@ -343,8 +343,10 @@ public struct Replayer: Sendable {
             try applyFlush(flush, event)
         case .fetch(let read):
             try applyFetch(read, event, symbols)
-        case .inval, .wait, .begin, .end, .mark, .fence:
-            if event.kind == .inval || event.kind == .wait { _ = try unit(event.unit, symbols, event) }
+        case .inval, .wait:
+            _ = try unit(event.unit, symbols, event)
+        case .begin, .end, .mark, .fence:
+            break
         }
     }
 
@@ -433,46 +435,73 @@ public struct Replayer: Sendable {
     }
 
     private mutating func applyStore(_ write: MemoryWrite, _ event: TraceEvent) throws(TraceError) {
-        if anyNonCoherent { preserveDeviceView(write.addr, UInt64(write.size)) }
+        // A store within one page (nearly all): one lookup of the page, as
+        // for quiet stores, says whether the device view has its copy yet
+        // (its mark), and serves the reads before the store (the last page
+        // looked up) and the write.
+        var pageBase: Int?
+        if Int(write.addr & UInt64(SparseMemory.pageSize - 1)) + Int(write.size) <= SparseMemory.pageSize {
+            let page = memory.page(holding: write.addr)
+            if anyNonCoherent && !page.marked { preserveDeviceView(write.addr, UInt64(write.size)) }
+            pageBase = page.base
+        } else if anyNonCoherent {
+            preserveDeviceView(write.addr, UInt64(write.size))
+        }
         findHits(write.addr, UInt64(write.size))
         if hits.isEmpty {
-            memory.write(addr: write.addr, size: Int(write.size), value: write.value)
+            storeBytes(write, inPage: pageBase)
             try checkPages(event)
             return
         }
         try checkStoreHits(event)
-        beforeValues.empty()
-        for k in hits.indices { beforeValues.append(cpuEntry(hits[k].table, hits[k].index)) }
-        memory.write(addr: write.addr, size: Int(write.size), value: write.value)
+        // Every hit is of a live table (nothing has unlinked one since
+        // `findHits`) and makes one touch: made here with the value before
+        // the store, completed in place after it. Kept in separate values
+        // and copied into the touch, the entry values were moved between
+        // registers and the stack several times over.
+        for k in hits.indices {
+            let before = cpuEntry(hits[k].table, hits[k].index)
+            touches.append(EntryTouch(entry: 0, bytes: 0..<0, before: before, after: before, device: before))
+        }
+        storeBytes(write, inPage: pageBase)
         try checkPages(event)
         for k in hits.indices {
             let hit = hits[k]
-            let before = beforeValues[k]
-            // An earlier hit's relink may have unlinked this table.
             let table = shelf.book.geometry[hit.table]
-            guard table.live else { continue }
-            let after = cpuEntry(hit.table, hit.index)
-            let coherent = units[table.unit].coherent
-            let device = coherent ? after : deviceEntry(hit.table, hit.index)
             let record = try entryRecord(hit.table, hit.index, event)
             entries[record].lastEvent = eventCount
-            if after != before {
+            let coherent = units[table.unit].coherent
+            touches[k].entry = record
+            touches[k].bytes = byteRange(table, hit.index, write.addr, UInt64(write.size))
+            touches[k].after = cpuEntry(hit.table, hit.index)
+            touches[k].device = coherent ? touches[k].after : deviceEntry(hit.table, hit.index)
+            if touches[k].after != touches[k].before {
                 entries[record].changes += 1
                 if keepHistory {
-                    note(.cpu, record, cpuBefore: before, deviceBefore: coherent ? before : device, cpu: after, device: device)
+                    note(.cpu, record, cpuBefore: touches[k].before,
+                         deviceBefore: coherent ? touches[k].before : touches[k].device,
+                         cpu: touches[k].after, device: touches[k].device)
                 }
             }
-            touches.append(EntryTouch(entry: record, bytes: byteRange(table, hit.index, write.addr, UInt64(write.size)),
-                                      before: before, after: after, device: device))
         }
         // Relink after attributing: the store hit every entry it covers, even
         // one whose table its own pointer change unlinks.
         for k in hits.indices {
             let hit = hits[k]
+            // An earlier hit's relink may have unlinked this table.
             let table = shelf.book.geometry[hit.table]
             guard table.live, units[table.unit].coherent, table.isPointerTable else { continue }
-            let before = beforeValues[k]
-            try relink(hit.table, hit.index, before, cpuEntry(hit.table, hit.index), event)
+            try relink(hit.table, hit.index, touches[k].before, cpuEntry(hit.table, hit.index), event)
+        }
+    }
+
+    /// Writes the bytes of `write` to CPU memory; `base` is the storage
+    /// offset of its page when the store lies within one.
+    @inline(__always) private mutating func storeBytes(_ write: MemoryWrite, inPage base: Int?) {
+        if let base {
+            memory.write(inPage: base, addr: write.addr, size: Int(write.size), value: write.value)
+        } else {
+            memory.write(addr: write.addr, size: Int(write.size), value: write.value)
         }
     }
 
@@ -523,12 +552,7 @@ public struct Replayer: Sendable {
     private mutating func applyFetch(_ read: MemoryRead, _ event: TraceEvent, _ symbols: SymbolTable) throws(TraceError) {
         let u = try unit(event.unit, symbols, event)
         if let recorded = read.value {
-            let coherent = units[u].coherent
-            var seen: UInt128 = 0
-            for i in stride(from: Int(read.size) - 1, through: 0, by: -1) {
-                let a = read.addr &+ UInt64(i)
-                seen = seen << 8 | UInt128(coherent ? memory.byte(a) : deviceByte(a))
-            }
+            let seen = units[u].coherent ? memory.read(addr: read.addr, size: Int(read.size)) : deviceRead(read.addr, Int(read.size))
             if seen != recorded && shelf.book.diagnostics.count < 1000 {
                 book.diagnostics.append(ReplayDiagnostic(
                     event: eventCount, line: event.line,
@@ -607,6 +631,19 @@ public struct Replayer: Sendable {
         book.deviceMemory.copy(from: memory, addr: base, size: SparseMemory.pageSize)
     }
 
+    /// `size` bytes at `addr` as a non-coherent unit reads them, least
+    /// significant first (see ``SparseMemory/read(addr:size:)``).
+    private func deviceRead(_ addr: UInt64, _ size: Int) -> UInt128 {
+        if Int(addr & UInt64(SparseMemory.pageSize - 1)) + size <= SparseMemory.pageSize {
+            // Within one page: all from the device view's page, if it has one.
+            let view = shelf.book.deviceMemory.hasPage(addr) ? shelf.book.deviceMemory : memory
+            return view.read(addr: addr, size: size)
+        }
+        var v: UInt128 = 0
+        for i in stride(from: size - 1, through: 0, by: -1) { v = v << 8 | UInt128(deviceByte(addr &+ UInt64(i))) }
+        return v
+    }
+
     private func deviceByte(_ a: UInt64) -> UInt8 {
         shelf.book.deviceMemory.hasPage(a) ? shelf.book.deviceMemory.byte(a) : memory.byte(a)
     }
@@ -624,6 +661,18 @@ public struct Replayer: Sendable {
         guard t.live else { return EntryValue() }
         if units[t.unit].coherent { return cpuEntry(table, index) }
         let addr = t.entryAddress(index)
+        if addr >> SparseMemory.pageShift == (addr &+ UInt64(t.entrySize - 1)) >> SparseMemory.pageShift {
+            // Within one page (every VT-d entry): the device view's page if
+            // it has one, else every byte is CPU memory's.
+            let size = min(t.entrySize, EntryValue.maxSize)
+            return shelf.book.deviceMemory.entryIfPresent(inPage: addr, size: size) ?? memory.entry(addr: addr, size: size)
+        }
+        return deviceEntryAcrossPages(t, addr)
+    }
+
+    /// ``deviceEntry(_:_:)`` of an entry on two pages, out of line so that
+    /// the common case inlines.
+    @inline(never) private func deviceEntryAcrossPages(_ t: TableGeometry, _ addr: UInt64) -> EntryValue {
         if shelf.book.deviceMemory.hasPage(addr) && shelf.book.deviceMemory.hasPage(addr &+ UInt64(t.entrySize - 1)) {
             return shelf.book.deviceMemory.entry(addr: addr, size: min(t.entrySize, EntryValue.maxSize))
         }
@@ -676,8 +725,16 @@ public struct Replayer: Sendable {
         return Int(lo - entryStart)..<Int(hi - entryStart)
     }
 
-    private mutating func entryRecord(_ table: Int, _ index: Int, _ event: TraceEvent) throws(TraceError) -> Int {
+    /// The record of entry `index` of `table`, made if the replay has not
+    /// seen the entry there yet. The lookup is inlined: as a call, every
+    /// entry value the caller held was saved and reloaded around it.
+    @inline(__always) private mutating func entryRecord(_ table: Int, _ index: Int, _ event: TraceEvent) throws(TraceError) -> Int {
         if let r = shelf.book.tableEntryRecords[table].get(UInt64(index)) { return r }
+        return try newEntryRecord(table, index, event)
+    }
+
+    /// ``entryRecord(_:_:_:)`` of an entry not seen in `table` before.
+    @inline(never) private mutating func newEntryRecord(_ table: Int, _ index: Int, _ event: TraceEvent) throws(TraceError) -> Int {
         guard let t = shelf.book.tables[table] else { return 0 }
         var label: UInt32 = 0
         if t.kind == .generic, let name = t.label { label = labelNumber(name) }
@@ -772,9 +829,15 @@ public struct Replayer: Sendable {
         let end = addr &+ (size - 1)
         var page = addr >> 12
         let lastPage = end >> 12
-        // Most stores of a trace hit no table: one lookup of their page
-        // says so, without the walk below.
-        if page == lastPage && shelf.book.largeTables.isEmpty && shelf.book.pageTableIndex.get(page) == nil { return }
+        if page == lastPage {
+            // Nearly every event: one page, looked up once (most hold no
+            // table).
+            if let li = shelf.book.pageTableIndex.get(page) {
+                for j in shelf.book.pageTableLists[li].indices { addHits(shelf.book.pageTableLists[li][j], addr, end) }
+            }
+            for j in shelf.book.largeTables.indices { addHits(shelf.book.largeTables[j], addr, end) }
+            return
+        }
         while true {
             if let li = shelf.book.pageTableIndex.get(page) {
                 for j in shelf.book.pageTableLists[li].indices {
@@ -791,7 +854,9 @@ public struct Replayer: Sendable {
         for j in shelf.book.largeTables.indices { addHits(shelf.book.largeTables[j], addr, end) }
     }
 
-    private mutating func addHits(_ t: Int, _ addr: UInt64, _ end: UInt64) {
+    /// Inlined into `findHits`: called once per table on the event's page,
+    /// as a call it cost a fifth of the lookup.
+    @inline(__always) private mutating func addHits(_ t: Int, _ addr: UInt64, _ end: UInt64) {
         let table = shelf.book.geometry[t]
         guard table.live else { return }
         let tableEnd = table.base &+ (table.byteCount - 1)

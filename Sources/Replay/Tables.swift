@@ -46,6 +46,18 @@ public struct TableInstance: Sendable {
     struct Key: Hashable {
         var unit: Int, kind: EntryKind, base: UInt64, count: Int, entrySize: Int
         var bus: UInt8, devfnBase: Int, sid: UInt16, pasidBase: UInt32
+
+        /// The small fields packed into one word: hashed one by one, the key
+        /// took nine rounds of the hasher on every link.
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(base)
+            hasher.combine(count)
+            hasher.combine(entrySize)
+            hasher.combine(devfnBase)
+            hasher.combine(UInt64(truncatingIfNeeded: unit) | UInt64(kind.rawValue) << 16 | UInt64(bus) << 24
+                           | UInt64(sid) << 32)
+            hasher.combine(pasidBase)
+        }
     }
 
     var key: Key {
@@ -220,4 +232,13 @@ struct EntryKey: Hashable {
     var pasid: UInt32 = 0
     var label: UInt32 = 0
     var index: UInt64 = 0
+
+    /// The fields packed into three words: hashed one by one, the key took
+    /// seven rounds of the hasher on every first touch of an entry in a
+    /// table.
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(UInt64(unit) | UInt64(kind.rawValue) << 16 | UInt64(bus) << 24 | UInt64(sid) << 32)
+        hasher.combine(UInt64(pasid) | UInt64(label) << 32)
+        hasher.combine(index)
+    }
 }

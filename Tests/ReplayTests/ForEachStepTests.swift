@@ -53,6 +53,34 @@ struct ForEachStepTests {
         }
     }
 
+    @Test func anEventRefusedByObservingIsReplayedButNotHandedOver() throws {
+        let bytes = try trace(events: 30_000)
+        var expected: [(Int, UInt64, Int)] = []
+        var serial = Replayer(fileName: "t")
+        let reader = try TraceReader(bytes: bytes, name: "t")
+        while let event = try reader.next() {
+            let step = try serial.apply(event, symbols: reader.symbols)
+            if case .fence = event.payload { continue }
+            expected.append((step.index, step.event.line, step.touches.count))
+        }
+        for pipelined in [true, false] {
+            var seen: [(Int, UInt64, Int)] = []
+            // Stores are handed over whatever `observing` says.
+            let replay = try Replayer.forEachStep(try TraceReader(bytes: bytes, name: "t"), pipelined: pipelined, observing: { event in
+                if case .fence = event.payload { return false }
+                if case .store = event.payload { Issue.record("asked about a store") }
+                return true
+            }) { step, replay throws(TraceError) in
+                #expect(replay.eventCount == step.index)
+                seen.append((step.index, step.event.line, step.touches.count))
+            }
+            #expect(expected.count < 30_000, "the trace has barriers")
+            #expect(seen.elementsEqual(expected) { $0 == $1 })
+            #expect(replay.eventCount == serial.eventCount)
+            #expect(replay.entries.count == serial.entries.count)
+        }
+    }
+
     /// The stores of `text` that a replay skipping quiet stores hands over, and the replay.
     func storesHandedOver(_ text: String) throws -> ([MemoryWrite], Replayer) {
         var handed: [MemoryWrite] = []
