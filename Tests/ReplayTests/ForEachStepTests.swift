@@ -11,15 +11,23 @@ struct ForEachStepTests {
         Array(TraceGenerator.text(GeneratorOptions(events: events, seed: 7, buggyRate: 0.1)).0.utf8)
     }
 
-    @Test func everyStepIsTheStepOfAnUnpipelinedReplay() throws {
-        let bytes = try trace(events: 30_000)
-        var expected: [(Int, UInt64, Int)] = []
+    /// The (index, line, touch count) of each step of an unpipelined
+    /// replay of `bytes` whose event `keep` accepts, and the replay.
+    func serialSteps(_ bytes: [UInt8], keep: (TraceEvent) -> Bool = { _ in true })
+        throws -> (steps: [(Int, UInt64, Int)], replay: Replayer) {
+        var steps: [(Int, UInt64, Int)] = []
         var serial = Replayer(fileName: "t")
         let reader = try TraceReader(bytes: bytes, name: "t")
         while let event = try reader.next() {
             let step = try serial.apply(event, symbols: reader.symbols)
-            expected.append((step.index, step.event.line, step.touches.count))
+            if keep(event) { steps.append((step.index, step.event.line, step.touches.count)) }
         }
+        return (steps, serial)
+    }
+
+    @Test func everyStepIsTheStepOfAnUnpipelinedReplay() throws {
+        let bytes = try trace(events: 30_000)
+        let (expected, serial) = try serialSteps(bytes)
         var seen: [(Int, UInt64, Int)] = []
         let pipelined = try TraceReader(bytes: bytes, name: "t")
         let replay = try Replayer.forEachStep(pipelined) { step, replay throws(TraceError) in
@@ -55,13 +63,9 @@ struct ForEachStepTests {
 
     @Test func anEventRefusedByObservingIsReplayedButNotHandedOver() throws {
         let bytes = try trace(events: 30_000)
-        var expected: [(Int, UInt64, Int)] = []
-        var serial = Replayer(fileName: "t")
-        let reader = try TraceReader(bytes: bytes, name: "t")
-        while let event = try reader.next() {
-            let step = try serial.apply(event, symbols: reader.symbols)
-            if case .fence = event.payload { continue }
-            expected.append((step.index, step.event.line, step.touches.count))
+        let (expected, serial) = try serialSteps(bytes) { event in
+            if case .fence = event.payload { return false }
+            return true
         }
         for pipelined in [true, false] {
             var seen: [(Int, UInt64, Int)] = []
