@@ -208,6 +208,7 @@ final class BinaryDecoder {
     var fileBytes: UInt64 { core.fileBytes }
 
     func next() throws(TraceError) -> TraceEvent? { try core.next() }
+    /// ``BinaryDecoderCore/read(into:upTo:)``: a batch in one call.
     func read(into events: inout [TraceEvent], upTo limit: Int) throws(TraceError) {
         try core.read(into: &events, upTo: limit)
     }
@@ -674,21 +675,8 @@ struct Cursor {
             x = (x & 0x0fff_ffff_0000_0000) >> 4 | x & 0x0000_0000_0fff_ffff
             return x
         }
-        // Nine or ten bytes: 57 to 64 bits.
-        var result = word & 0x7f
-        var shift: UInt64 = 7
-        while shift < 63 {
-            let b = p[pos]
-            pos += 1
-            result |= UInt64(b & 0x7f) << shift
-            if b < 0x80 { return result }
-            shift += 7
-        }
-        // The tenth byte holds bit 63 only.
-        let b = p[pos]
-        pos += 1
-        if b > 1 { badVarint = true; return 0 }
-        return result | UInt64(b) << 63
+        // Nine or ten bytes (57 to 64 bits, rare): byte by byte.
+        return checkedVarintTail(first)
     }
 
     private mutating func checkedVarintTail(_ first: UInt8) -> UInt64 {
