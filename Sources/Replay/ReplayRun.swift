@@ -52,7 +52,11 @@ final class EventPipe: @unchecked Sendable {
     }
 
     static let batchSize = 4096
-    static let depth = 4
+    /// Batches in flight. Either thread, finding the pipe full or empty,
+    /// sleeps until half of them are free or ready, not one: handing over
+    /// a batch at a time made the threads take turns (a wake-up per batch)
+    /// and left a core idle while the scheduler caught up.
+    static let depth = 8
 
     private let reader: TraceReader
     private let condition = NSCondition()
@@ -61,6 +65,8 @@ final class EventPipe: @unchecked Sendable {
     private var arrays = 0
     private var finished = false
     private var cancelled = false
+    private var producerWaiting = false
+    private var consumerWaiting = false
     private(set) var failure: TraceError?
 
     init(_ reader: TraceReader) { self.reader = reader }
@@ -83,14 +89,18 @@ final class EventPipe: @unchecked Sendable {
         _ = put(Batch(events: events, symbols: reader.symbols, fileBytes: reader.fileBytes))
         condition.lock()
         finished = true
-        condition.signal()
+        condition.broadcast()
         condition.unlock()
     }
 
     private func spareArray() -> [TraceEvent] {
         condition.lock()
         defer { condition.unlock() }
-        while spare.isEmpty && arrays >= Self.depth && !cancelled { condition.wait() }
+        if spare.isEmpty && arrays >= Self.depth {
+            producerWaiting = true
+            while spare.count < Self.depth / 2 && !cancelled { condition.wait() }
+            producerWaiting = false
+        }
         if let array = spare.popLast() { return array }
         arrays += 1
         var array: [TraceEvent] = []
@@ -104,7 +114,7 @@ final class EventPipe: @unchecked Sendable {
         defer { condition.unlock() }
         if cancelled { return false }
         if !batch.events.isEmpty { full.append(batch) }
-        condition.signal()
+        if consumerWaiting && full.count >= Self.depth / 2 { condition.broadcast() }
         return true
     }
 
@@ -112,7 +122,11 @@ final class EventPipe: @unchecked Sendable {
     func take() -> Batch? {
         condition.lock()
         defer { condition.unlock() }
-        while full.isEmpty && !finished { condition.wait() }
+        if full.isEmpty && !finished {
+            consumerWaiting = true
+            while full.count < Self.depth / 2 && !finished { condition.wait() }
+            consumerWaiting = false
+        }
         return full.isEmpty ? nil : full.removeFirst()
     }
 
@@ -122,7 +136,7 @@ final class EventPipe: @unchecked Sendable {
         events.removeAll(keepingCapacity: true)
         condition.lock()
         spare.append(events)
-        condition.signal()
+        if producerWaiting && spare.count >= Self.depth / 2 { condition.broadcast() }
         condition.unlock()
     }
 

@@ -161,7 +161,7 @@ final class ZstdSource: LendingByteSource {
     /// The most a block decodes to (RFC 8878 3.1.1.2.4), and so the most a
     /// lent region holds.
     static let blockSizeMax = 1 << 17
-    static let regionsKept = 6
+    static let regionsKept = 10
     /// Compressed bytes read from the input at a time; twice the largest
     /// block, so that a block is rarely split across reads.
     static let inputSize = 1 << 18

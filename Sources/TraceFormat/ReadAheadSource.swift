@@ -20,9 +20,9 @@ final class ReadAheadSource: LendingByteSource {
     static let regionsKept = 1
 
     /// Regions taken ahead of the reader: enough to ride out its uneven
-    /// pace. Four blocks of zstd's (128 KiB each) kept the decompressor
-    /// ahead as well as more did.
-    static let depth = 4
+    /// pace, and to hand them over half of them at a time (RegionQueue).
+    /// Eight blocks of zstd's are at most 1 MiB.
+    static let depth = 8
 
     let name: String
     /// Bytes the inner source had taken from the file when it returned the
@@ -98,6 +98,10 @@ private final class RegionQueue: @unchecked Sendable {
     private var ready: [Region] = []
     /// Regions taken from the source and not yet released by the reader.
     private var out = 0
+    /// Who sleeps: the thread, for regions to come back; the reader, for
+    /// regions to come. Each is woken only once there are `depth / 2`.
+    private var producerWaiting = false
+    private var consumerWaiting = false
     private var finished = false
     private var failure: TraceError?
     private var cancelled = false
@@ -114,7 +118,15 @@ private final class RegionQueue: @unchecked Sendable {
     func fill() {
         while true {
             condition.lock()
-            while out >= depth && !cancelled { condition.wait() }
+            if out >= depth {
+                // Full: sleep until half the regions are back, not one, so
+                // that the two threads do not take turns a region at a time
+                // (a wake-up each, 20,000 on a large trace, and a core idle
+                // whenever the scheduler is slow to hand it over).
+                producerWaiting = true
+                while out > depth / 2 && !cancelled { condition.wait() }
+                producerWaiting = false
+            }
             if cancelled {
                 condition.unlock()
                 break
@@ -136,7 +148,7 @@ private final class RegionQueue: @unchecked Sendable {
                 ready.append(Region(bytes: region, bytesRead: input.bytesRead))
                 out += 1
             }
-            condition.broadcast()
+            if consumerWaiting && (ready.count >= depth / 2 || finished) { condition.broadcast() }
             condition.unlock()
             if region.isEmpty { break }
         }
@@ -152,7 +164,12 @@ private final class RegionQueue: @unchecked Sendable {
     func take() throws(TraceError) -> Region? {
         condition.lock()
         defer { condition.unlock() }
-        while ready.isEmpty && !finished { condition.wait() }
+        if ready.isEmpty && !finished {
+            // As the thread does when full: wake for half the depth.
+            consumerWaiting = true
+            while ready.count < depth / 2 && !finished { condition.wait() }
+            consumerWaiting = false
+        }
         if !ready.isEmpty { return ready.removeFirst() }
         if let failure { throw failure }
         return nil
@@ -162,7 +179,7 @@ private final class RegionQueue: @unchecked Sendable {
     func release() {
         condition.lock()
         out -= 1
-        condition.signal()
+        if producerWaiting && out <= depth / 2 { condition.broadcast() }
         condition.unlock()
     }
 

@@ -366,7 +366,7 @@ final class MemorySource: LendingByteSource {
     /// Buffers regions are lent in, taken in turn (allocated on first use).
     private var lending: [UnsafeMutableRawBufferPointer] = []
     private var lent = 0
-    static let regionsKept = 6
+    static let regionsKept = 10
     static let regionSize = 1 << 16
 
     init(bytes: [UInt8], name: String) {
