@@ -59,8 +59,15 @@ extension LineParser {
             event.unit = recentNames.intern(line, name, into: &symbols)
         }
         if cursor.skip(" at=", CanonicalCursor.atWord, 4) {
-            guard let name = cursor.name(), symbols.hasRoom(forNew: name.count) else { return false }
-            event.site = recentNames.intern(line, name, into: &symbols)
+            // The site ends most lines: a site met lately, running to the
+            // line's end, is taken without reading its bytes one by one.
+            if let site = recentNames.cached(line, cursor.at..<line.count) {
+                event.site = site
+                cursor.at = line.count
+            } else {
+                guard let name = cursor.name(), symbols.hasRoom(forNew: name.count) else { return false }
+                event.site = recentNames.intern(line, name, into: &symbols)
+            }
         }
         guard cursor.at == line.count else { return false }
         try setTime(&event, time, number: number, column: timeColumn)
@@ -259,14 +266,20 @@ struct RecentNames {
 
     private var slots = [Slot](repeating: Slot(), count: 64)
 
-    /// The symbol of `line[name]`, interned in `symbols` if it is new (the
-    /// caller has checked that the table has room).
-    @inline(__always) mutating func intern(_ line: UnsafeBufferPointer<UInt8>, _ name: Range<Int>,
-                                           into symbols: inout SymbolTable) -> Symbol {
+    /// A name's slot and the words that identify it.
+    private struct Key {
+        var index: Int
+        var count: Int
+        var first: UInt64
+        var middle: UInt64
+        var last: UInt64
+    }
+
+    /// The key of `line[name]`, or nil when the name is not 1 to 24 bytes
+    /// or the line holds fewer than eight bytes up to its end.
+    @inline(__always) private static func key(_ line: UnsafeBufferPointer<UInt8>, _ name: Range<Int>) -> Key? {
         let n = name.count
-        guard n >= 1 && n <= 24, name.upperBound >= 8, let base = line.baseAddress else {
-            return symbols.intern(bytes: UnsafeBufferPointer(rebasing: line[name]))
-        }
+        guard n >= 1 && n <= 24, name.upperBound >= 8, let base = line.baseAddress else { return nil }
         // The first, middle and last eight bytes cover every byte of a name
         // of 8 to 24: equal words and length are equal names. A shorter
         // name is the top of the word that ends it (the line holds eight
@@ -278,10 +291,34 @@ struct RecentNames {
         let middle = n > 16 ? WordScan.load(raw, name.lowerBound + 8) : 0
         let mixed = (first ^ (last &* 0x9e37_79b9_7f4a_7c15)) ^ UInt64(n)
         let i = Int(truncatingIfNeeded: (mixed &* 0xff51_afd7_ed55_8ccd) >> 58)
-        let slot = slots[i]
-        if slot.count == n && slot.first == first && slot.last == last && slot.middle == middle { return slot.symbol }
+        return Key(index: i, count: n, first: first, middle: middle, last: last)
+    }
+
+    @inline(__always) private func symbol(at key: Key) -> Symbol? {
+        let slot = slots[key.index]
+        guard slot.count == key.count && slot.first == key.first && slot.last == key.last && slot.middle == key.middle
+        else { return nil }
+        return slot.symbol
+    }
+
+    /// The symbol of `line[name]` when it is a name interned here lately,
+    /// else nil. A hit needs no check of the bytes: they equal those of a
+    /// name that passed ``CanonicalCursor/name()`` (printable, no blank).
+    @inline(__always) func cached(_ line: UnsafeBufferPointer<UInt8>, _ name: Range<Int>) -> Symbol? {
+        guard let key = Self.key(line, name) else { return nil }
+        return symbol(at: key)
+    }
+
+    /// The symbol of `line[name]`, interned in `symbols` if it is new (the
+    /// caller has checked that the table has room).
+    @inline(__always) mutating func intern(_ line: UnsafeBufferPointer<UInt8>, _ name: Range<Int>,
+                                           into symbols: inout SymbolTable) -> Symbol {
+        guard let key = Self.key(line, name) else {
+            return symbols.intern(bytes: UnsafeBufferPointer(rebasing: line[name]))
+        }
+        if let symbol = symbol(at: key) { return symbol }
         let symbol = symbols.intern(bytes: UnsafeBufferPointer(rebasing: line[name]))
-        slots[i] = Slot(count: n, symbol: symbol, first: first, middle: middle, last: last)
+        slots[key.index] = Slot(count: key.count, symbol: symbol, first: key.first, middle: key.middle, last: key.last)
         return symbol
     }
 }

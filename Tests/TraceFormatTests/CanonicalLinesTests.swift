@@ -55,6 +55,22 @@ import TraceGenerator
         #expect(Set(sites).count == Set(outcome.names).count - 1, "every distinct site has its own symbol")
     }
 
+    @Test func aSiteMetBeforeReadsTheSameWhateverFollowsIt() {
+        // A site met lately that runs to the line's end is taken from the
+        // recent names without reading its bytes; anything after it, or a
+        // site that only starts or ends like it, must still read as the
+        // general parser reads it.
+        let store = "store addr=0x10 size=8 value=0x1 t=5 cpu=1"
+        for site in ["f", "kmem_cache_free+0x15a", "a_site_of_24_bytes_long!"] {
+            for variant in [site, site + " ", site + "\t", site + "\u{7f}", site + "x", String(site.dropLast()),
+                            "x" + site, site + "\r", site + " unit=dmar0"] {
+                Self.expectSameBothWays("hitless-trace 1\n\(store) at=\(site)\n\(store) at=\(variant)\n\(store) at=\(site)\n")
+            }
+            // A unit of the same name is the same name.
+            Self.expectSameBothWays("hitless-trace 1\n\(store) unit=\(site) at=x\n\(store) at=\(site)\n")
+        }
+    }
+
     @Test func namesWithAByteThatIsNotPrintableReadTheSameBothWays() {
         // At every length and position, at the line's end and before another key.
         for length in 1...20 {
