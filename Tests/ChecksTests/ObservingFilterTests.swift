@@ -19,10 +19,6 @@ struct ObservingFilterTests {
         return try analysis.finish(replay: replay, symbols: reader.symbols)
     }
 
-    func findingsOfRun(_ reader: TraceReader, model: MemoryModel) throws -> [Finding] {
-        try Analysis.run(reader, options: AnalysisOptions(memoryModel: model)).findings
-    }
-
     /// PASID 1 set up by a CPU that puts `kind` between the entry's words
     /// and the word with Present, and again before it marks the trace.
     static func setup(separatedBy kind: FenceKind) -> String {
@@ -40,16 +36,14 @@ struct ObservingFilterTests {
     @Test(arguments: FenceKind.allCases, [MemoryModel.tso, .weak])
     func everyBarrierKindFindsTheSameFiltered(_ kind: FenceKind, _ model: MemoryModel) throws {
         let text = Self.setup(separatedBy: kind)
-        let filtered = try findingsOfRun(TraceReader(text: text, name: "t.trace"), model: model)
-        let everything = try findingsObservingEverything(TraceReader(text: text, name: "t.trace"), model: model)
-        #expect(filtered == everything)
+        #expect(try analyze(text, model: model) == findingsObservingEverything(TraceReader(text: text, name: "t.trace"), model: model))
     }
 
     @Test(arguments: [MemoryModel.tso, .weak])
     func aGeneratedTraceWithRacesFindsTheSameFiltered(_ model: MemoryModel) throws {
         let (text, _) = TraceGenerator.text(GeneratorOptions(events: 40_000, seed: 5, buggyRate: 0.2))
-        let filtered = try findingsOfRun(TraceReader(text: text, name: "g.trace"), model: model)
-        let everything = try findingsObservingEverything(TraceReader(text: text, name: "g.trace"), model: model)
+        let filtered = try analyze(text, model: model)
+        let everything = try findingsObservingEverything(TraceReader(text: text, name: "t.trace"), model: model)
         #expect(!filtered.isEmpty)
         #expect(filtered == everything)
     }
@@ -58,7 +52,6 @@ struct ObservingFilterTests {
           [MemoryModel.tso, .weak])
     func everySampleFindsTheSameFiltered(_ name: String, _ model: MemoryModel) throws {
         let path = samplesFolder.appendingPathComponent(name).path
-        #expect(try findingsOfRun(TraceReader(path: path), model: model)
-            == findingsObservingEverything(TraceReader(path: path), model: model))
+        #expect(try analyzeSample(name, model: model) == findingsObservingEverything(TraceReader(path: path), model: model))
     }
 }
