@@ -15,6 +15,9 @@ public struct UnitState: Sendable {
     /// Legacy or scalable mode, from the last `root` event.
     public var mode: TranslationMode = .scalable
     var rootInstance: Int?
+    /// The line of the `iommu` event that declared the unit; nil for a unit
+    /// only named (the default `iommu0` of a trace with no `iommu` line).
+    public var declaredAt: UInt64?
 }
 
 /// One entry the replay has seen touched while reachable.
@@ -168,6 +171,9 @@ public struct Replayer: Sendable {
     /// Memory as the CPU sees it.
     public private(set) var memory = SparseMemory()
     private var anyNonCoherent = false
+    /// Some `iommu` event has declared a unit: from then on, events may
+    /// name declared units only.
+    private var anyUnitDeclared = false
     /// The table entries the current event's bytes cover (``findHits(_:_:)``).
     /// Read by index, in place: nothing an event calls while it walks them
     /// finds hits again, and a copy to walk would be retained and released.
@@ -319,7 +325,20 @@ public struct Replayer: Sendable {
         beginEvent()
         switch event.payload {
         case .iommu(let declaration):
-            let u = try unit(declaration.id, symbols, event)
+            let u = try unit(declaration.id, symbols, event, declaring: true)
+            if let line = units[u].declaredAt {
+                // A unit that changed its capabilities mid-trace would
+                // silently change what earlier updates needed: a second
+                // recording pasted on, or a typo, never the hardware.
+                guard units[u].coherent == declaration.coherent, units[u].cachingMode == declaration.cachingMode else {
+                    throw TraceError(file: shelf.book.fileName, location: .line(event.line, column: 1),
+                                     message: "unit \(units[u].name) is declared again with other capabilities "
+                                         + "(line \(line) declared coherent=\(units[u].coherent ? 1 : 0) "
+                                         + "caching-mode=\(units[u].cachingMode ? 1 : 0))")
+                }
+            }
+            units[u].declaredAt = event.line
+            anyUnitDeclared = true
             units[u].coherent = declaration.coherent
             units[u].cachingMode = declaration.cachingMode
             if !declaration.coherent { anyNonCoherent = true }
@@ -363,8 +382,26 @@ public struct Replayer: Sendable {
 
     // MARK: - Units
 
-    private mutating func unit(_ symbol: Symbol, _ symbols: SymbolTable, _ event: TraceEvent) throws(TraceError) -> Int {
-        if let u = unitIndex(of: symbol) { return u }
+    /// The index of the unit `symbol` names, made on its first use.
+    ///
+    /// Once the trace has declared a unit, an event may name only declared
+    /// ones: a misspelt `unit=` (or a missing one, which names `iommu0`)
+    /// would otherwise make a coherent unit of its own, and the
+    /// invalidations sent to it would silently cover nothing.
+    private mutating func unit(_ symbol: Symbol, _ symbols: SymbolTable, _ event: TraceEvent,
+                               declaring: Bool = false) throws(TraceError) -> Int {
+        if let u = unitIndex(of: symbol) {
+            if declaring || !anyUnitDeclared || units[u].declaredAt != nil { return u }
+        } else if declaring || !anyUnitDeclared {
+            return try addUnit(symbol, symbols, event)
+        }
+        let declared = units.filter { $0.declaredAt != nil }.map(\.name).joined(separator: ", ")
+        let named = symbol == .defaultUnit ? "unit \(symbols[symbol]) (the default `unit=`)" : "unit \(symbols[symbol])"
+        throw TraceError(file: shelf.book.fileName, location: .line(event.line, column: 1),
+                         message: "\(named) is not declared by an `iommu` line (declared: \(declared))")
+    }
+
+    private mutating func addUnit(_ symbol: Symbol, _ symbols: SymbolTable, _ event: TraceEvent) throws(TraceError) -> Int {
         guard units.count < TraceLimits.maxUnits else {
             throw TraceError(file: shelf.book.fileName, location: .line(event.line, column: 1),
                              message: "more than \(TraceLimits.maxUnits) units")
