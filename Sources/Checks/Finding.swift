@@ -86,15 +86,41 @@ public struct Finding: Sendable, Codable, Equatable {
 extension Finding {
     /// A fingerprint that stays the same from run to run: rule, entry
     /// identity and the sites of the involved events; never addresses,
-    /// times or event numbers.
+    /// times or event numbers. A kernel site's offset into its function
+    /// (`pasid_clear_entry+0x14/0x30`) is left out, so that a race in a
+    /// function keeps its fingerprint when the function's code changes,
+    /// as it does across the very fix `hitless diff` compares.
     public static func fingerprint(rule: Rule, identity: String, events: [InvolvedEvent]) -> String {
-        let sites = events.compactMap(\.site)
+        let sites = events.compactMap(\.site).map(stableSite)
         var seen = Set<String>()
         let distinct = sites.filter { seen.insert($0).inserted }
         var text = rule.rawValue + "|" + identity + "|" + distinct.joined(separator: ",")
         if distinct.isEmpty { text += "|" + events.map(\.role).joined(separator: ",") }
         return FNV.hex(text)
     }
+}
+
+/// `site` without a `+0x...` offset into a function: the function's name
+/// (and anything after the offset, such as a ` [module]`), else `site`.
+func stableSite(_ site: String) -> String {
+    let bytes = Array(site.utf8)
+    var i = 0
+    while i + 3 < bytes.count {
+        if bytes[i] == UInt8(ascii: "+"), bytes[i + 1] == UInt8(ascii: "0"), bytes[i + 2] | 0x20 == UInt8(ascii: "x"),
+           isHexDigit(bytes[i + 3]) {
+            var end = i + 3
+            // The offset, and the function's length after a slash.
+            while end < bytes.count, isHexDigit(bytes[end]) || bytes[end] == UInt8(ascii: "/")
+                || bytes[end] | 0x20 == UInt8(ascii: "x") { end += 1 }
+            return String(decoding: bytes[..<i] + bytes[end...], as: UTF8.self)
+        }
+        i += 1
+    }
+    return site
+}
+
+private func isHexDigit(_ b: UInt8) -> Bool {
+    (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || (b | 0x20 >= UInt8(ascii: "a") && b | 0x20 <= UInt8(ascii: "f"))
 }
 
 /// FNV-1a, 64 bits: a stable hash for fingerprints (Swift's `Hasher` is

@@ -12,8 +12,9 @@ import Replay
 ///   reviewer must change;
 /// - otherwise (sites like `pasid_clear_entry+0x14`, or none) the entry
 ///   itself: an `address` location with its address and length, the table
-///   memory the unit reads; the function of a `symbol+offset` site is then
-///   a `function` logical location;
+///   memory the unit reads, in the trace file at the line of that store
+///   (code-scanning services need a file); the function of a
+///   `symbol+offset` site is then a `function` logical location;
 /// - every location carries the entry's identity as an `object` logical
 ///   location (`dmar0 pasid 00:02.0/1`), the same in every run;
 /// - `relatedLocations` hold the entry's address (when the primary location
@@ -98,6 +99,12 @@ public enum SARIFReport {
                 related.append(entryLocation)
             }
         } else if var entryLocation {
+            // Code-scanning services place a result by the file of its
+            // first location: with no source line to name, the trace line
+            // of the change is the place a person opens.
+            let line = traceLine(f.trace, primary?.line ?? 1)
+            entryLocation.physicalLocation.artifactLocation = line.artifactLocation
+            entryLocation.physicalLocation.region = line.region
             if let function = primary?.site.flatMap(functionName) {
                 entryLocation.logicalLocations?.append(LogicalLocation(name: function, fullyQualifiedName: function,
                                                                        decoratedName: primary?.site, kind: "function"))

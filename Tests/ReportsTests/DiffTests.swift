@@ -67,6 +67,26 @@ struct DiffTests {
         #expect(diff.entries.changed.isEmpty)
     }
 
+    @Test func aRaceWhoseKernelSitesMovedWithinTheirFunctionsIsUnchanged() throws {
+        // A fix elsewhere in the function moves every offset after it.
+        let base = teardownTrace(table: 0x10000, time: 100)
+            .replacingOccurrences(of: "pasid.c:412", with: "pasid_clear_entry+0x14/0x30")
+        let new = base.replacingOccurrences(of: "+0x14/0x30", with: "+0x1c/0x38")
+        let diff = try diffTexts(base, new)
+        #expect(diff.unchanged.map(\.rule) == [.ownershipHandshake, .missingInvalidation])
+        #expect(diff.introduced.isEmpty && diff.fixed.isEmpty)
+        #expect(diff.exitStatus == 0)
+    }
+
+    @Test func aRaceFromAnotherFunctionIsIntroduced() throws {
+        let base = teardownTrace(table: 0x10000, time: 100)
+            .replacingOccurrences(of: "pasid.c:412", with: "pasid_clear_entry+0x14/0x30")
+        let new = base.replacingOccurrences(of: "pasid_clear_entry+0x14", with: "pasid_set_entry+0x14")
+        let diff = try diffTexts(base, new)
+        #expect(diff.introduced.map(\.rule) == [.ownershipHandshake, .missingInvalidation])
+        #expect(diff.fixed.map(\.rule) == [.ownershipHandshake, .missingInvalidation])
+    }
+
     @Test func anInvalidationWithTheWrongDomainShowsAsNoInvalidationOfTheEntry() throws {
         // The entry held domain 5 and now holds 0: a request for domain 6
         // cannot be for it, so NEW's sequence ends after the stores.

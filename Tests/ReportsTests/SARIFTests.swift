@@ -64,10 +64,15 @@ struct SARIFTests {
         #expect((physical["region"] as? [String: Any])?["startLine"] as? Int == 412)
     }
 
-    @Test func withoutAFileAndLineSiteTheEntryMemoryIsThePrimaryLocation() throws {
-        let result = try #require(try results(try sarifLog([try analyzeSample("pasid-teardown-before")])).first)
+    @Test func withoutAFileAndLineSiteTheEntryMemoryAtTheStoresTraceLineIsThePrimaryLocation() throws {
+        let analyzed = try analyzeSample("pasid-teardown-before")
+        let store = try #require(analyzed.findings.first?.events.first { $0.kind == "store" })
+        let result = try #require(try results(try sarifLog([analyzed])).first)
         let physical = try primaryPhysical(result)
-        #expect(physical["artifactLocation"] == nil)
+        let artifact = try #require(physical["artifactLocation"] as? [String: Any])
+        #expect((artifact["uri"] as? String)?.hasSuffix("/Samples/pasid-teardown-before.trace.zst") == true)
+        #expect(artifact["uriBaseId"] == nil)
+        #expect((physical["region"] as? [String: Any])?["startLine"] as? Int == Int(store.line))
         let address = try #require(physical["address"] as? [String: Any])
         #expect(address["absoluteAddress"] as? Int == 0x103040)
         #expect(address["length"] as? Int == 64)
