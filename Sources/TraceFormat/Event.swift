@@ -158,6 +158,20 @@ public enum TableKind: UInt8, Sendable, CaseIterable, Codable {
         guard let kind = TableKind.allCases.first(where: { $0.name == name }) else { return nil }
         self = kind
     }
+
+    /// What a `table` line's `entry=`, `fetch=` and `present-bit=` must
+    /// say of a VT-d kind, whose layout is fixed (DOMAIN.md): bytes per
+    /// entry, bytes the unit reads atomically (one 16-byte chunk) and the
+    /// Present bit. Nil for `generic`, whose line gives them.
+    public var fixedLayout: (entry: UInt64, fetch: UInt64, presentBit: UInt64)? {
+        switch self {
+        case .root, .context: (16, 16, 0)
+        case .smContext: (32, 16, 0)
+        case .pasidDirectory: (8, 16, 0)
+        case .pasid: (64, 16, 0)
+        case .generic: nil
+        }
+    }
 }
 
 /// A `table` line: a table that no walk reaches, declared by the trace.

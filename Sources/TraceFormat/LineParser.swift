@@ -434,10 +434,14 @@ struct LineParser {
             table.entrySize = entry
             table.fetchSize = fetch
             table.presentBit = bit
-        } else {
-            for key in [EventKey.entry, .fetch, .presentBit] where has(key) {
-                throw error(n, keyStart[key.rawValue], "`\(key.name)=` applies only to generic tables",
-                            found: "\(key.name)=" + value(key, line).text)
+        } else if let layout = kind.fixedLayout {
+            // The contract lets any table line carry them; on a VT-d kind
+            // they can only restate its layout, and are not kept.
+            for (key, fixed) in [(EventKey.entry, layout.entry), (.fetch, layout.fetch), (.presentBit, layout.presentBit)]
+            where has(key) {
+                guard try number(key, line, n) == fixed else {
+                    throw valueError(key, line, n, "a \(kind.name) table has \(key.name)=\(fixed)")
+                }
             }
         }
         let bytes = (table.count ?? 1) * (table.entrySize ?? 64)

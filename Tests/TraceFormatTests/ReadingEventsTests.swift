@@ -99,6 +99,14 @@ struct ReadingEventsTests {
         #expect(table.presentBit == 3)
     }
 
+    @Test(arguments: [("root", 16), ("context", 16), ("sm-context", 32), ("pasid-dir", 8), ("pasid", 64)])
+    func aVTdTableMayRestateItsFixedLayout(kind: String, entry: Int) throws {
+        let (e, _) = try event("table addr=0x8000 kind=\(kind) entry=\(entry) fetch=16 present-bit=0")
+        guard case .table(let table) = e.payload else { Issue.record("not a table"); return }
+        #expect(table.kind.name == kind)
+        #expect(table.entrySize == nil && table.fetchSize == nil && table.presentBit == nil)
+    }
+
     @Test func anInitIsMemoryContentOfOneToSixteenBytes() throws {
         #expect(try event("init addr=0x10 size=3 value=0xabcdef").event.payload
                 == .initialize(MemoryWrite(addr: 0x10, size: 3, value: 0xabcdef)))
