@@ -117,7 +117,18 @@ extension Analysis {
                 let newDID = Layout.domainID(kind, obligation.lastChange.after)
                 switch obligation.steps[i].match(inv, newDID: newDID) {
                 case .covers:
-                    obligation.issued[i] = ref
+                    // The caches are invalidated outermost first: one
+                    // invalidated before the cache it is filled from may be
+                    // refilled from its stale entry at once.
+                    if let j = obligation.steps.indices.prefix(i).first(where: { !obligation.completed[$0] && obligation.issued[$0] == nil }) {
+                        if obligation.wantsNearMiss(i) {
+                            let (name, before) = (obligation.steps[i].name, obligation.steps[j].name)
+                            obligation.nearMisses.append((i, ref, "the \(name) invalidation at line \(ref.event.line) came before any \(before) invalidation, "
+                                + "so the \(name) may be refilled from the stale \(before) entry (it must follow it)"))
+                        }
+                    } else {
+                        obligation.issued[i] = ref
+                    }
                 case .wrongScope(let why):
                     if obligation.wantsNearMiss(i) {
                         obligation.nearMisses.append((i, ref, "the \(obligation.steps[i].name) invalidation at line \(ref.event.line) has \(why)"))

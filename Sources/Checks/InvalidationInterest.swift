@@ -224,10 +224,22 @@ struct InvalidationInterest {
     static func keys(for step: RequiredInvalidation, unit: Int, mode: InterestMode, newDID: UInt16?,
                      into keys: inout [InterestKey]) {
         let strictFields = (step.sid != nil ? InterestKey.sidBit : 0) | (step.pasid != nil ? InterestKey.pasidBit : 0)
-        for accept in step.accepted {
+        var accepts = step.accepted
+        if mode == .anyMatch {
+            // Types the row names as not covering it are near misses at
+            // any granularity.
+            for type in InvalidationType.allCases where !accepts.contains(where: { $0.type == type })
+                && InvalidationRequirements.hasNotCovering(row: step.row, type: type) {
+                accepts.append((type, []))
+            }
+        }
+        for accept in accepts {
             var granularities = accept.granularities
             // A page-granular request with the entry's domain is a near miss.
             if mode == .anyMatch { granularities.insert(.page) }
+            if mode == .anyMatch && InvalidationRequirements.hasNotCovering(row: step.row, type: accept.type) {
+                for granularity in InvalidationGranularity.allCases { granularities.insert(granularity) }
+            }
             for raw in 0..<UInt8(8) where granularities.bits & 1 << raw != 0 {
                 guard let granularity = InvalidationGranularity(rawValue: raw) else { continue }
                 let nearMissOnly = !accept.granularities.contains(granularity)

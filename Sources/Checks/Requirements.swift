@@ -55,7 +55,6 @@ public struct RequiredInvalidation: Sendable, Equatable {
     /// granularity is a near miss: the classic bug of invalidating with the
     /// new domain id instead of the cached, old one.
     public func match(_ inv: Invalidation, newDID: UInt16? = nil) -> Match {
-        guard let accepted = InvalidationRequirements.granularities(row: row, accepting: inv.type) else { return .unrelated }
         let fm: UInt16 = inv.type == .context ? [0, 0b100, 0b110, 0b111][Int(inv.fm ?? 0) & 3] : 0
         let sidMatches: Bool? = sid.flatMap { sid in inv.sid.map { $0 & ~fm == sid & ~fm } }
         let pasidMatches: Bool? = pasid.flatMap { pasid in inv.pasid.map { $0 == pasid } }
@@ -63,8 +62,19 @@ public struct RequiredInvalidation: Sendable, Equatable {
         let usesDID = inv.type != .devtlb && inv.type != .pdevtlb && inv.granularity != .global
         let didMatches = !usesDID || did == nil || inv.did == nil || inv.did == did
         let aimedHere = sidMatches == true || pasidMatches == true || (newDID != nil && inv.did == newDID)
+        // A request of a type that looks right but does not reach this
+        // cache (a device-TLB invalidation without PASID for a PASID's
+        // entry), that would cover it but for its type.
+        func notCovering() -> Match {
+            guard InvalidationRequirements.hasNotCovering(row: row, type: inv.type),
+                  didMatches, sidMatches == true || pasidMatches == true || (usesDID && did != nil && inv.did == did),
+                  let why = InvalidationRequirements.table[row].notCovering.first(where: { $0.type == inv.type })?.why
+            else { return .unrelated }
+            return .wrongScope(why)
+        }
+        guard let accepted = InvalidationRequirements.granularities(row: row, accepting: inv.type) else { return notCovering() }
         guard accepted.contains(inv.granularity) else {
-            guard inv.granularity == .page, didMatches, aimedHere || did == inv.did else { return .unrelated }
+            guard inv.granularity == .page, didMatches, aimedHere || did == inv.did else { return notCovering() }
             return .wrongScope("page granularity, so it does not cover the whole entry")
         }
         if didMatches { return .covers }
@@ -126,6 +136,12 @@ public struct InvalidationRow: Sendable {
         /// TT = 01b, scalable context DTE, or for a PASID entry its
         /// device's scalable context DTE.
         case deviceTLB
+        /// The device has ATS on and the entry is a PASID's other than 0:
+        /// its device TLB entries are tagged with that PASID.
+        case deviceTLBWithPASID
+        /// The device has ATS on and the entry is PASID 0, which serves
+        /// requests without PASID (Linux's `IOMMU_NO_PASID`, RID2PASID).
+        case deviceTLBWithoutPASID
         /// The PASID entry's PGTT is first-stage (1) or pass-through (4),
         /// judged on the old value when it is present, else the new one.
         case firstStageOrPassThrough
@@ -149,6 +165,10 @@ public struct InvalidationRow: Sendable {
     public var suggestion: (type: InvalidationType, granularity: InvalidationGranularity)
     /// The VT-d specification section or Linux code the row mirrors.
     public var source: String
+    /// Request types that do not cover the row although a driver may
+    /// think so, with why: aimed at the entry, one is named in the finding
+    /// instead of "no ... invalidation".
+    public var notCovering: [(type: InvalidationType, why: String)] = []
 }
 
 /// The invalidations each kind of entry needs after a change, as data
@@ -211,17 +231,23 @@ public enum InvalidationRequirements {
             suggestion: (.pasid, .pasid),
             source: "VT-d 6.5.3.3: PASID-selective PASID-cache invalidation with the old DID; Linux pasid.c intel_pasid_tear_down_entry, pasid_cache_invalidation_with_pasid"),
         Row(kind: .pasid, situation: .cachedEntryChanged, condition: .firstStageOrPassThrough, name: "PASID-based IOTLB",
-            accepted: [(.piotlb, [.pasid]), (.iotlb, [.domain, .global])], did: .old, bySourceID: false, byPASID: true,
+            accepted: [(.piotlb, [.pasid]), (.iotlb, [.global])], did: .old, bySourceID: false, byPASID: true,
             suggestion: (.piotlb, .pasid),
-            source: "VT-d 6.5.3.3: PASID-based IOTLB invalidation (first-stage, pass-through); Linux pasid.c intel_pasid_tear_down_entry (qi_flush_piotlb)"),
+            source: "VT-d 6.5.3.3: PASID-based IOTLB invalidation (first-stage, pass-through); Linux pasid.c intel_pasid_tear_down_entry (qi_flush_piotlb), commit 'iommu/vt-d: Flush iotlb for 1st-level page table' (the spec requires PASID-based IOTLB invalidation for a first-level table)",
+            notCovering: [(.iotlb, "type iotlb, which does not reach first-stage or pass-through translations (they need type piotlb)")]),
         Row(kind: .pasid, situation: .cachedEntryChanged, condition: .otherTranslationType, name: "IOTLB",
             accepted: [(.iotlb, [.domain, .global])], did: .old, bySourceID: false, byPASID: true,
             suggestion: (.iotlb, .domain),
             source: "VT-d 6.5.3.3: domain-selective IOTLB invalidation (second-stage, nested); Linux pasid.c intel_pasid_tear_down_entry (flush_iotlb DSI)"),
-        Row(kind: .pasid, situation: .cachedEntryChanged, condition: .deviceTLB, name: "device TLB",
-            accepted: [(.pdevtlb, [.pasid, .device]), (.devtlb, [.device])], did: .ignored, bySourceID: true, byPASID: true,
+        Row(kind: .pasid, situation: .cachedEntryChanged, condition: .deviceTLBWithPASID, name: "device TLB",
+            accepted: [(.pdevtlb, [.pasid, .device])], did: .ignored, bySourceID: true, byPASID: true,
             suggestion: (.pdevtlb, .pasid),
-            source: "VT-d 6.5.3.3: PASID-based device-TLB invalidation when ATS; Linux pasid.c devtlb_invalidation_with_pasid"),
+            source: "VT-d 6.5.3.3: PASID-based device-TLB invalidation when ATS; Linux pasid.c devtlb_invalidation_with_pasid (qi_flush_dev_iotlb_pasid unless the PASID is IOMMU_NO_PASID)",
+            notCovering: [(.devtlb, "type devtlb, which covers only requests without PASID (this entry's need type pdevtlb)")]),
+        Row(kind: .pasid, situation: .cachedEntryChanged, condition: .deviceTLBWithoutPASID, name: "device TLB",
+            accepted: [(.pdevtlb, [.pasid, .device]), (.devtlb, [.device])], did: .ignored, bySourceID: true, byPASID: true,
+            suggestion: (.devtlb, .device),
+            source: "VT-d 6.5.3.3: device-TLB invalidation when ATS; Linux pasid.c devtlb_invalidation_with_pasid (qi_flush_dev_iotlb for IOMMU_NO_PASID)"),
         Row(kind: .pasid, situation: .cachingModeSetup, condition: .always, name: "PASID cache",
             accepted: [(.pasid, [.pasid, .domain, .global])], did: .new, bySourceID: false, byPASID: true,
             suggestion: (.pasid, .pasid),
@@ -254,11 +280,14 @@ public enum InvalidationRequirements {
         var suggestion: (type: InvalidationType, granularity: InvalidationGranularity)
 
         /// The row applies to an entry whose device has ATS on
-        /// (`deviceTLB`) and whose PGTT is `firstStageOrPassThrough`.
-        func applies(deviceTLB: Bool, firstStageOrPassThrough: Bool) -> Bool {
+        /// (`deviceTLB`), of PASID `pasid` (nil for other kinds), whose
+        /// PGTT is `firstStageOrPassThrough`.
+        func applies(deviceTLB: Bool, pasid: UInt32?, firstStageOrPassThrough: Bool) -> Bool {
             switch condition {
             case .always: true
             case .deviceTLB: deviceTLB
+            case .deviceTLBWithPASID: deviceTLB && pasid ?? 0 != 0
+            case .deviceTLBWithoutPASID: deviceTLB && pasid ?? 0 == 0
             case .firstStageOrPassThrough: firstStageOrPassThrough
             case .otherTranslationType: !firstStageOrPassThrough
             }
@@ -296,6 +325,18 @@ public enum InvalidationRequirements {
 
     private static let typeCount = InvalidationType.allCases.count
 
+    /// Per row of ``table``, bit `type` set for each of its
+    /// ``InvalidationRow/notCovering`` types: the check on every unrelated
+    /// request, which reading the row's list would copy.
+    private static let notCoveringTypes: [UInt16] = table.map { row in
+        row.notCovering.reduce(0) { $0 | 1 << $1.type.rawValue }
+    }
+
+    /// Whether row `row` names requests of `type` as not covering it.
+    static func hasNotCovering(row: Int, type: InvalidationType) -> Bool {
+        notCoveringTypes[row] & 1 << type.rawValue != 0
+    }
+
     /// The granularities at which a request of `type` covers row `row`'s
     /// requirement, nil when no request of that type does.
     static func granularities(row: Int, accepting type: InvalidationType) -> GranularitySet? {
@@ -332,7 +373,9 @@ public enum InvalidationRequirements {
         let rows = rowIndex[slot(kind, cachingModeSetup: cachingModeSetup)]
         guard !rows.isEmpty else { return [] }
         let firstStageOrPassThrough = isFirstStageOrPassThrough(kind, old: old, new: new)
-        func applies(_ row: RowRule) -> Bool { row.applies(deviceTLB: deviceTLB, firstStageOrPassThrough: firstStageOrPassThrough) }
+        func applies(_ row: RowRule) -> Bool {
+            row.applies(deviceTLB: deviceTLB, pasid: pasid, firstStageOrPassThrough: firstStageOrPassThrough)
+        }
         // Sized exactly: the list is kept until the invalidations come, for
         // every entry still waiting for them.
         var steps: [RequiredInvalidation] = []
@@ -351,7 +394,7 @@ public enum InvalidationRequirements {
                               deviceTLB: Bool, cachingModeSetup: Bool) -> RequiredInvalidation? {
         let firstStageOrPassThrough = isFirstStageOrPassThrough(kind, old: old, new: new)
         for row in rowIndex[slot(kind, cachingModeSetup: cachingModeSetup)]
-        where row.applies(deviceTLB: deviceTLB, firstStageOrPassThrough: firstStageOrPassThrough) {
+        where row.applies(deviceTLB: deviceTLB, pasid: pasid, firstStageOrPassThrough: firstStageOrPassThrough) {
             return step(row, kind: kind, sid: sid, pasid: pasid, old: old, new: new)
         }
         return nil

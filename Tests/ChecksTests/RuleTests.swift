@@ -429,6 +429,76 @@ struct MissingInvalidationTests {
         #expect(try analyze(setup + pasidInvalidations(did: 6)).isEmpty)
     }
 
+    @Test func aDomainSelectiveIOTLBInvalidationDoesNotReachAFirstStageEntry() throws {
+        let findings = try analyze(didChange + """
+            inval type=pasid gran=pasid did=5 pasid=1
+            inval type=iotlb gran=domain did=5
+            wait
+
+            """)
+        #expect(rules(findings) == ["missing-invalidation"])
+        #expect(findings[0].message.contains(
+            "the PASID-based IOTLB invalidation at line 6 has type iotlb, which does not reach first-stage or pass-through translations"))
+        #expect(findings[0].events.map(\.line) == [4, 6])
+    }
+
+    @Test func aGlobalIOTLBInvalidationReachesAFirstStageEntry() throws {
+        #expect(try analyze(didChange + "inval type=pasid gran=pasid did=5 pasid=1\ninval type=iotlb gran=global\nwait\n").isEmpty)
+    }
+
+    @Test func anIOTLBInvalidationBeforeThePASIDCacheInvalidationDoesNotCoverIt() throws {
+        let findings = try analyze(didChange + """
+            inval type=piotlb gran=pasid did=5 pasid=1
+            inval type=pasid gran=pasid did=5 pasid=1
+            wait
+
+            """)
+        #expect(rules(findings) == ["missing-invalidation"])
+        #expect(findings[0].message.contains(
+            "the PASID-based IOTLB invalidation at line 5 came before any PASID cache invalidation"))
+    }
+
+    @Test func theIOTLBInvalidatedAgainAfterThePASIDCacheCoversIt() throws {
+        #expect(try analyze(didChange + """
+            inval type=piotlb gran=pasid did=5 pasid=1
+            inval type=pasid gran=pasid did=5 pasid=1
+            inval type=piotlb gran=pasid did=5 pasid=1
+            wait
+
+            """).isEmpty)
+    }
+
+    /// PASID `pasid`'s first-stage entry, DID 5, of device 00:02.0 with ATS
+    /// on (scalable context entry DTE), reached by the walk; then its DID
+    /// changes to 6 and the PASID cache and IOTLB are invalidated.
+    func atsDeviceDIDChange(pasid: Int) -> String {
+        let entry = 0x103000 + 64 * pasid
+        return """
+            init addr=0x100000 size=16 value=0x101001
+            init addr=0x101200 size=16 value=0x10200d
+            init addr=0x102000 size=8 value=0x103001
+            init addr=0x\(String(entry, radix: 16)) size=8 value=0x41
+            init addr=0x\(String(entry + 8, radix: 16)) size=8 value=0x5
+            root addr=0x100000 mode=scalable
+            store addr=0x\(String(entry + 8, radix: 16)) size=8 value=0x6
+            inval type=pasid gran=pasid did=5 pasid=\(pasid)
+            inval type=piotlb gran=pasid did=5 pasid=\(pasid)
+
+            """
+    }
+
+    @Test func aPASIDsEntryOnAnATSDeviceNeedsAPASIDBasedDeviceTLBInvalidation() throws {
+        let legacy = try analyze(atsDeviceDIDChange(pasid: 1) + "inval type=devtlb gran=device sid=00:02.0\nwait\n")
+        #expect(rules(legacy) == ["missing-invalidation"])
+        #expect(legacy[0].message.contains("the device TLB invalidation at line 10 has type devtlb, which covers only requests without PASID"))
+        #expect(try analyze(atsDeviceDIDChange(pasid: 1) + "inval type=pdevtlb gran=pasid sid=00:02.0 pasid=1\nwait\n").isEmpty)
+    }
+
+    @Test func pasidZeroOnAnATSDeviceServesRequestsWithoutPASID() throws {
+        #expect(try analyze(atsDeviceDIDChange(pasid: 0) + "inval type=devtlb gran=device sid=00:02.0\nwait\n").isEmpty)
+        #expect(rules(try analyze(atsDeviceDIDChange(pasid: 0) + "wait\n")) == ["missing-invalidation"])
+    }
+
     @Test func aContextEntryNeedsTheContextCacheAndTheIOTLB() throws {
         let trace = """
             table addr=0x20000 kind=context bus=0
