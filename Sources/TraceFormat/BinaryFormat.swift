@@ -310,15 +310,45 @@ struct BinaryDecoderCore {
             let bytes = UnsafePointer(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self))
             var c = Cursor(p: bytes, pos: start, end: end)
             let tag = c.byte()
-            if tag == BinaryTraceFormat.stringTag {
-                try defineString(&c)
+            do throws(TraceError) {
+                if tag == BinaryTraceFormat.stringTag {
+                    try defineString(&c)
+                    start = c.pos
+                    continue
+                }
+                let event = try decodeEvent(tag, &c)
                 start = c.pos
-                continue
+                return event
+            } catch {
+                throw explainedConcatenation(bytes) ?? error
             }
-            let event = try decodeEvent(tag, &c)
-            start = c.pos
-            return event
         }
+    }
+
+    /// The error to give when the record that failed to decode is not a
+    /// record at all but the start of another trace: files concatenated
+    /// (`cat a.htb.zst b.htb.zst`, which zstd reads as one stream), whose
+    /// bytes decode as nonsense records. Nil when it looks like neither.
+    private mutating func explainedConcatenation(_ bytes: UnsafePointer<UInt8>) -> TraceError? {
+        let here = UnsafeBufferPointer(start: bytes + start, count: end - start)
+        if BinaryTraceFormat.startsBinary(UnsafeRawBufferPointer(here)) {
+            return error(at: base + UInt64(start),
+                         "a second binary trace header: binary traces cannot be concatenated (convert each to text, or analyze them as separate files)",
+                         found: "the magic number")
+        }
+        // A text trace's line: its header, or an event's kind and a blank.
+        let line = here.prefix(256)
+        let word = String(decoding: line.prefix { $0 > 0x20 && $0 < 0x7f }, as: UTF8.self)
+        let followed = line.count > word.utf8.count && [0x20, 0x09, 0x0a, 0x0d].contains(line[word.utf8.count])
+        if followed, word == "hitless-trace" || EventKind.allCases.contains(where: { $0.name == word }),
+           let newline = line.firstIndex(of: 0x0a),
+           line[..<newline].allSatisfy({ ($0 >= 0x20 && $0 < 0x7f) || $0 == 0x09 || $0 == 0x0d }) {
+            let text = String(decoding: line[..<newline].prefix(32), as: UTF8.self)
+            return error(at: base + UInt64(start),
+                         "text after binary records: a binary trace cannot continue as text (were two files concatenated?)",
+                         found: text)
+        }
+        return nil
     }
 
     /// Appends the next events to `events` until it holds `limit` of them or

@@ -17,6 +17,10 @@ struct StatsCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write the report to this file instead of standard output.")
     var output: String?
 
+    func validate() throws {
+        if traces.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
+    }
+
     func run() throws {
         var all: [TraceStatistics] = []
         let progress = Progress()

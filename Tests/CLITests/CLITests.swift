@@ -207,6 +207,12 @@ struct CLITests {
         #expect(trace["cpus"] as? [Int] == [0, 3])
     }
 
+    @Test func statsReadsStandardInputOnlyOnce() throws {
+        let run = try hitless(["stats", "-", "-"], stdin: Data("wait\n".utf8))
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("standard input (-) can be read only once"))
+    }
+
     @Test func statsReadsZstdFromStandardInputByItsMagic() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -67,6 +67,20 @@ struct BinaryFormatTests {
         #expect(try skipped.readAll().count == events.count)
     }
 
+    @Test func aSecondBinaryTraceAfterTheFirstIsNamedAsConcatenation() throws {
+        let one = BinaryTraceFormat.header + [0x09]  // a `wait`
+        let e = try #require(readError(bytes: one + one))
+        #expect(e.location == .byteOffset(11))
+        #expect(e.message.hasPrefix("a second binary trace header: binary traces cannot be concatenated"))
+    }
+
+    @Test func textAfterBinaryRecordsIsNamedAsSuch() throws {
+        let e = try #require(readError(bytes: BinaryTraceFormat.header + [0x09] + Array("hitless-trace 1\nwait\n".utf8)))
+        #expect(e.location == .byteOffset(11))
+        #expect(e.message.hasPrefix("text after binary records"))
+        #expect(e.found == "hitless-trace 1")
+    }
+
     @Test func anEmptyTraceIsTheHeaderAlone() throws {
         let reader = try TraceReader(bytes: BinaryTraceFormat.header)
         #expect(try reader.next() == nil)
