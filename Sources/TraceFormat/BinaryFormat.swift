@@ -303,25 +303,40 @@ struct BinaryDecoderCore {
     }
 
     /// The next event, or nil at the end of the data.
-    @inline(__always) mutating func next() throws(TraceError) -> TraceEvent? {
+    mutating func next() throws(TraceError) -> TraceEvent? {
+        do throws(TraceError) {
+            return try nextRecord()
+        } catch {
+            throw explainedConcatenation() ?? error
+        }
+    }
+
+    /// Appends the next events to `events` until it holds `limit` of them or
+    /// the data ends.
+    mutating func read(into events: inout [TraceEvent], upTo limit: Int) throws(TraceError) {
+        do throws(TraceError) {
+            while events.count < limit, let event = try nextRecord() { events.append(event) }
+        } catch {
+            throw explainedConcatenation() ?? error
+        }
+    }
+
+    /// ``next()``, with the error of the record at `start` as it arose.
+    @inline(__always) private mutating func nextRecord() throws(TraceError) -> TraceEvent? {
         while true {
             while end - start < BinaryTraceFormat.maxRecordSize && !atEnd { try fill() }
             if start == end { return nil }
             let bytes = UnsafePointer(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self))
             var c = Cursor(p: bytes, pos: start, end: end)
             let tag = c.byte()
-            do throws(TraceError) {
-                if tag == BinaryTraceFormat.stringTag {
-                    try defineString(&c)
-                    start = c.pos
-                    continue
-                }
-                let event = try decodeEvent(tag, &c)
+            if tag == BinaryTraceFormat.stringTag {
+                try defineString(&c)
                 start = c.pos
-                return event
-            } catch {
-                throw explainedConcatenation(bytes) ?? error
+                continue
             }
+            let event = try decodeEvent(tag, &c)
+            start = c.pos
+            return event
         }
     }
 
@@ -329,7 +344,8 @@ struct BinaryDecoderCore {
     /// record at all but the start of another trace: files concatenated
     /// (`cat a.htb.zst b.htb.zst`, which zstd reads as one stream), whose
     /// bytes decode as nonsense records. Nil when it looks like neither.
-    private mutating func explainedConcatenation(_ bytes: UnsafePointer<UInt8>) -> TraceError? {
+    private mutating func explainedConcatenation() -> TraceError? {
+        let bytes = UnsafePointer(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self))
         let here = UnsafeBufferPointer(start: bytes + start, count: end - start)
         if BinaryTraceFormat.startsBinary(UnsafeRawBufferPointer(here)) {
             return error(at: base + UInt64(start),
@@ -349,12 +365,6 @@ struct BinaryDecoderCore {
                          found: text)
         }
         return nil
-    }
-
-    /// Appends the next events to `events` until it holds `limit` of them or
-    /// the data ends.
-    mutating func read(into events: inout [TraceEvent], upTo limit: Int) throws(TraceError) {
-        while events.count < limit, let event = try next() { events.append(event) }
     }
 
     private mutating func recordError(_ c: Cursor, _ message: String, found: String? = nil) -> TraceError {
