@@ -32,6 +32,14 @@ struct LineParser {
     var canonicalFastPath = true
     /// Set once a line shows the file is kernel trace output.
     private(set) var kernelTraceOutput = false
+    /// Set at the first `hitless: ` or `qi_submit: ` line: only such a line
+    /// proves the file is kernel trace output (TRACE-FORMAT.md skips other
+    /// lines "in a file that has such lines").
+    private var kernelMarkerSeen = false
+    /// The line that looked like another tracer's event and so made the
+    /// file kernel trace output before any marker (0: none). If no marker
+    /// ever comes, it was not, and that line is the error.
+    private var guessedKernelOutputAt: UInt64 = 0
     /// ``TraceLimits/maxKeysPerLine``, lowered only by tests: no kind takes
     /// that many keys, so only a lower bound can show the error. 32 bits,
     /// beside the flags: the parser's size is copied for every line.
@@ -114,6 +122,7 @@ struct LineParser {
         }
         if let marker = line.firstRange(of: "hitless: ") {
             kernelTraceOutput = true
+            kernelMarkerSeen = true
             // Only the event text must be UTF-8: the prefix is the kernel's
             // (a task name may hold any bytes) and only its CPU and time are read.
             try Self.checkUTF8(line, from: marker, number: number, file: fileName)
@@ -132,6 +141,7 @@ struct LineParser {
         }
         if let marker = line.firstRange(of: "qi_submit: ") {
             kernelTraceOutput = true
+            kernelMarkerSeen = true
             try Self.checkUTF8(line, from: marker, number: number, file: fileName)
             let prefix = UnsafeBufferPointer(rebasing: line[..<marker])
             let (cpu, time) = KernelTracePrefix.parse(prefix)
@@ -153,10 +163,22 @@ struct LineParser {
         if KernelTracePrefix.isToolLine(line, start: start) { return .foreign }
         if KernelTracePrefix.looksLikeEvent(line, start: start) {
             kernelTraceOutput = true
+            guessedKernelOutputAt = number
             return .foreign
         }
         try Self.checkUTF8(line, from: start, number: number, file: fileName)
         throw error(number, start, "unknown event kind", found: first.text)
+    }
+
+    /// At the end of the text: a file taken for kernel trace output by a
+    /// line shaped like another tracer's event, but with no `hitless: ` or
+    /// `qi_submit: ` line, was a plain trace, whose lines after that one
+    /// were skipped as foreign; that line is the error.
+    func checkEnd() throws(TraceError) {
+        guard guessedKernelOutputAt != 0 && !kernelMarkerSeen else { return }
+        throw TraceError(file: fileName, location: .line(guessedKernelOutputAt, column: 1),
+                         message: "unknown event kind: the line looks like another tracer's event, "
+                             + "but no line has `hitless: ` or `qi_submit: `, so this is not kernel trace output")
     }
 
     /// Static, given the file name: as a method it had the whole parser

@@ -252,7 +252,10 @@ public final class TraceReader {
             }
             try checkLength(bytes + start, end - start - (end > start && bytes[end - 1] == ASCII.cr ? 1 : 0))
             if atEnd {
-                guard start < end else { return nil }
+                guard start < end else {
+                    try parser.checkEnd()
+                    return nil
+                }
                 let lineStart = start
                 var lineEnd = end
                 if bytes[lineEnd - 1] == ASCII.cr { lineEnd -= 1 }

@@ -51,7 +51,10 @@ put("header-late.trace", "wait\nhitless-trace 1\n")
 put("only-comments.trace", "# nothing\n" * 1000)
 put("empty.trace", "")
 put("binary-garbage.trace", bytes((i * 131 + 7) & 0xff for i in range(4096)))
-put("foreign-lines-50k.txt", "  kworker-1 [000] d..1. 1.000000: sched_switch: prev=1\n" * 20000)
+# A kernel trace of other tracers' lines and one of hitless's (without it,
+# the file would not be kernel trace output and its first line an error).
+put("foreign-lines-50k.txt", "  kworker-1 [000] d..1. 1.000000: sched_switch: prev=1\n" * 20000
+    + "  insmod-1 [002] ..... 1.000001: f: hitless: wait\n")
 put("kernel-time-overflow.txt", "  insmod-1 [002] ..... 99999999999.000000: f: hitless: wait\n")
 put("kernel-bad-event.txt", "  insmod-1 [002] ..... 512.000120: f: hitless: stroe addr=1\n")
 put("qi-submit-bad-descriptor.txt", "  insmod-1 [002] d..1. 512.000130: qi_submit: pc_inv dmar0: 0xzz 0x0 0x0 0x0\n")

@@ -152,6 +152,23 @@ struct KernelTraceTests {
         #expect(stats.foreignLines == 3)
     }
 
+    @Test func anotherTracersLineInAFileWithNoMarkerIsAnError() throws {
+        let error = try #require(readError("""
+            store addr=0x1000 size=8 value=1
+              kworker-5 [001] 12.5: foo
+            fnece kind=mb
+
+            """))
+        #expect(error.location == .line(2, column: 1))
+        #expect(error.message.hasPrefix("unknown event kind: the line looks like another tracer's event"))
+    }
+
+    @Test func anotherTracersLineBeforeTheFirstMarkerIsForeign() throws {
+        let reader = try TraceReader(text: "  kworker-5 [001] 12.5: foo\n  a-1 [000] 13.0: f: hitless: wait\n")
+        #expect(try reader.readAll().map(\.kind) == [.wait])
+        #expect(reader.foreignLines == 1)
+    }
+
     @Test func inKernelTraceOutputAnyLineWithoutTheMarkerIsForeign() throws {
         let reader = try TraceReader(text: "[000] 1.0: f: hitless: wait\nnot an event at all\n")
         #expect(try reader.readAll().count == 1)
