@@ -55,6 +55,10 @@ public struct RequiredInvalidation: Sendable, Equatable {
     /// granularity is a near miss: the classic bug of invalidating with the
     /// new domain id instead of the cached, old one.
     public func match(_ inv: Invalidation, newDID: UInt16? = nil) -> Match {
+        // Most requests a requirement hears are of another type: decided
+        // before reading any field.
+        let acceptedGranularities = InvalidationRequirements.granularities(row: row, accepting: inv.type)
+        if acceptedGranularities == nil && !InvalidationRequirements.hasNotCovering(row: row, type: inv.type) { return .unrelated }
         let fm: UInt16 = inv.type == .context ? [0, 0b100, 0b110, 0b111][Int(inv.fm ?? 0) & 3] : 0
         let sidMatches: Bool? = sid.flatMap { sid in inv.sid.map { $0 & ~fm == sid & ~fm } }
         let pasidMatches: Bool? = pasid.flatMap { pasid in inv.pasid.map { $0 == pasid } }
@@ -72,7 +76,7 @@ public struct RequiredInvalidation: Sendable, Equatable {
             else { return .unrelated }
             return .wrongScope(why)
         }
-        guard let accepted = InvalidationRequirements.granularities(row: row, accepting: inv.type) else { return notCovering() }
+        guard let accepted = acceptedGranularities else { return notCovering() }
         guard accepted.contains(inv.granularity) else {
             guard inv.granularity == .page, didMatches, aimedHere || did == inv.did else { return notCovering() }
             return .wrongScope("page granularity, so it does not cover the whole entry")
