@@ -56,18 +56,32 @@ public struct TraceError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// `text` with control characters written as `\xNN`, so that an error
-    /// about a NUL or an escape sequence prints them, not acts on them.
+    /// about a NUL or an escape sequence prints them, not acts on them, and
+    /// with characters that print as nothing or as a plain blank (a
+    /// no-break space, a zero-width space, a byte order mark, other format
+    /// and separator characters) as `\u{NNNN}`, so that the error shows
+    /// what is wrong with a line that looks right.
     static func printable(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else { return text }
+        guard text.unicodeScalars.contains(where: needsEscape) else { return text }
         var out = ""
         for scalar in text.unicodeScalars {
             if scalar.value < 0x20 || scalar.value == 0x7f {
                 let digits = String(scalar.value, radix: 16)
                 out += "\\x" + (digits.count == 1 ? "0" + digits : digits)
+            } else if needsEscape(scalar) {
+                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
             } else {
                 out.unicodeScalars.append(scalar)
             }
         }
         return out
+    }
+
+    private static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.value < 0x80 { return scalar.value < 0x20 || scalar.value == 0x7f }
+        switch scalar.properties.generalCategory {
+        case .spaceSeparator, .format, .lineSeparator, .paragraphSeparator, .control: return true
+        default: return false
+        }
     }
 }

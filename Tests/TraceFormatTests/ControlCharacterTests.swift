@@ -42,4 +42,15 @@ struct ControlCharacterTests {
         #expect(e.found == "\u{0}\u{1b}[2J")
         #expect(e.description == "t.trace:2:1: error: unknown event kind (found: \\x00\\x1b[2J)")
     }
+
+    @Test(arguments: [("\u{A0}", "\\u{A0}"), ("\u{FEFF}", "\\u{FEFF}"), ("\u{200B}", "\\u{200B}"), ("\u{2028}", "\\u{2028}")])
+    func anErrorPrintsCharactersThatLookBlankOrEmptyAsEscapes(character: String, escape: String) throws {
+        let e = try #require(readError("wait\nstore\(character)addr=0x1000\n"))
+        #expect(e.description == "t.trace:2:1: error: unknown event kind (found: store\(escape)addr=0x1000)")
+    }
+
+    @Test func anErrorPrintsOtherCharactersAsThemselves() throws {
+        let e = try #require(readError("wait\nstöre addr=0x1000\n"))
+        #expect(e.description == "t.trace:2:1: error: unknown event kind (found: störe)")
+    }
 }
