@@ -140,7 +140,17 @@ public final class TraceReader {
             }
         }
         let head = UnsafeRawBufferPointer(start: buffer.baseAddress!, count: end)
-        guard BinaryTraceFormat.startsBinary(head) else { return }
+        guard BinaryTraceFormat.startsBinary(head) else {
+            // `\x89HTB` and then not `\r\n\x1a\n`: the line ends of a
+            // binary trace were converted (a text-mode copy), which is what
+            // the magic's last four bytes are there to show.
+            if head.count >= 4 && head.prefix(4).elementsEqual(BinaryTraceFormat.magic.prefix(4)) {
+                throw TraceError(file: fileName, location: .byteOffset(4),
+                                 message: "damaged binary trace header: its line-end bytes were changed (a text-mode copy or a line-end conversion?)",
+                                 found: head.prefix(magicCount).map { String(format: "%02x", $0) }.joined(separator: " "))
+            }
+            return
+        }
         binary = try BinaryDecoder(name: fileName, source: source, head: head, atEnd: atEnd)
         // The decoder owns the source now (and closes it).
         source = MemorySource(bytes: [], name: fileName)

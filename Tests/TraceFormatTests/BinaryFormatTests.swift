@@ -74,6 +74,13 @@ struct BinaryFormatTests {
         #expect(e.message.hasPrefix("a second binary trace header: binary traces cannot be concatenated"))
     }
 
+    @Test func aBinaryTraceWhoseLineEndsWereConvertedIsADamagedHeader() throws {
+        let converted = [0x89, 0x48, 0x54, 0x42, 0x0a, 0x1a, 0x0a, 1, 0, 0x09] as [UInt8]
+        let e = try #require(readError(bytes: converted))
+        #expect(e.location == .byteOffset(4))
+        #expect(e.message.hasPrefix("damaged binary trace header: its line-end bytes were changed"))
+    }
+
     @Test func textAfterBinaryRecordsIsNamedAsSuch() throws {
         let e = try #require(readError(bytes: BinaryTraceFormat.header + [0x09] + Array("hitless-trace 1\nwait\n".utf8)))
         #expect(e.location == .byteOffset(11))
