@@ -204,7 +204,9 @@ struct LineParser {
         guard !version.isEmpty else {
             throw error(number, i, "the header has no version; expected `hitless-trace 1`", found: "hitless-trace")
         }
-        guard version.equals("1") else {
+        // A number, as everywhere in a trace: `01` is 1.
+        let digits = version.drop { $0 == UInt8(ascii: "0") }
+        guard digits.elementsEqual("1".utf8) else {
             throw error(number, i, "unsupported trace format version \(version.text); this hitless reads version 1", found: version.text)
         }
         var rest = end

@@ -267,6 +267,12 @@ struct LinesAndNumbersTests {
         #expect(try read("# recorded by a test\n\n  hitless-trace   1  \nwait\n").events.count == 1)
     }
 
+    @Test func theHeadersVersionIsANumberLeadingZerosAndAll() throws {
+        #expect(try read("hitless-trace 001\nwait\n").events.count == 1)
+        #expect(readError("hitless-trace 10\nwait\n")?.message == "unsupported trace format version 10; this hitless reads version 1")
+        #expect(readError("hitless-trace 0\nwait\n")?.message == "unsupported trace format version 0; this hitless reads version 1")
+    }
+
     @Test func commentsAndBlankLinesAreIgnoredButCounted() throws {
         let (events, _) = try read("# a\n\n   \n\t# indented comment\nwait\n\t \nwait\n")
         #expect(events.map(\.line) == [5, 7])
