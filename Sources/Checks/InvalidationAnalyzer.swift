@@ -94,7 +94,7 @@ extension Analysis {
             }
             return
         }
-        guard let old = tracks[e].openOld else { return }
+        guard let old = tracks[e].cachedSinceWait ?? tracks[e].openOld else { return }
         let cachingMode = replay.units[replay.entries[e].unit].cachingMode
         let wasPresent = EntryShape(replay.entries[e]).isPresent(old)
         guard wasPresent || tracks[e].fetchedPresent || cachingMode else { return }
@@ -162,6 +162,7 @@ extension Analysis {
         if satisfied {
             tracks[e].obligation = nil
             tracks[e].fetchedPresent = false
+            if tracks[e].hasOpenUpdate { tracks[e].cachedSinceWait = tracks[e].device }
         }
         if tracks[e].hasRareState && tracks[e].hasChain { chainWaitCompleted(e, replay) }
     }

@@ -207,10 +207,15 @@ struct RareState {
     /// and freed each time.
     var dirty: EventRef?
     var chain: OutOfLine<UpdateChain>?
+    /// The device-visible value when a wait completed every invalidation
+    /// an open `begin`/`end` update required so far: what the unit may
+    /// have cached since, and so the domain id a later change's
+    /// invalidations need (O, the value at `begin`, is no longer cached).
+    var cachedSinceWait: EntryValue?
 
     var isEmpty: Bool {
         epoch == nil && pendingEpochs.isEmpty && observation == nil && pendingObservations.isEmpty
-            && handshake == nil && obligation == nil && dirty == nil && chain == nil
+            && handshake == nil && obligation == nil && dirty == nil && chain == nil && cachedSinceWait == nil
     }
 }
 
@@ -362,6 +367,15 @@ struct EntryTrack {
             guard rare != nil || newValue != nil else { return }
             allocateRareIfNeeded()
             rare!.value.dirty = newValue
+        }
+    }
+    /// See ``RareState/cachedSinceWait``.
+    var cachedSinceWait: EntryValue? {
+        get { rare?.value.cachedSinceWait }
+        set {
+            guard rare != nil || newValue != nil else { return }
+            allocateRareIfNeeded()
+            rare!.value.cachedSinceWait = newValue
         }
     }
     /// The ended updates a fetch begun earlier may still straddle.

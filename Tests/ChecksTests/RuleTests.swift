@@ -429,6 +429,26 @@ struct MissingInvalidationTests {
         #expect(try analyze(setup + pasidInvalidations(did: 6)).isEmpty)
     }
 
+    /// A `begin`/`end` update that changes the domain id, invalidates the
+    /// old one and waits, then changes another word: the unit may have
+    /// cached the entry with the new domain id since that wait.
+    func twoStepUpdate(finalDID: Int) -> String {
+        livePasidEntry + """
+            begin addr=0x10040
+            store addr=0x10048 size=8 value=0x6
+            """ + pasidInvalidations(did: 5) + """
+            store addr=0x10050 size=8 value=0x400000
+            end addr=0x10040
+            """ + pasidInvalidations(did: finalDID)
+    }
+
+    @Test func afterAWaitMidUpdateTheCachedEntryHasTheDomainIdOfThatMoment() throws {
+        #expect(try analyze(twoStepUpdate(finalDID: 6), rules: [.missingInvalidation]).isEmpty)
+        let findings = try analyze(twoStepUpdate(finalDID: 5), rules: [.missingInvalidation])
+        #expect(rules(findings) == ["missing-invalidation"])
+        #expect(findings.first?.message.contains("has domain id 5, but the cached entry is tagged with domain id 6") == true)
+    }
+
     @Test func aDomainSelectiveIOTLBInvalidationDoesNotReachAFirstStageEntry() throws {
         let findings = try analyze(didChange + """
             inval type=pasid gran=pasid did=5 pasid=1
