@@ -226,7 +226,8 @@ public struct Analysis {
                 weakBarriers[event.cpu] = recent
             }
         case .inval(let request):
-            guard let unit = replay.unitIndex(of: event.unit) else { break }
+            // One VT-d does not define covers nothing (the replay notes it).
+            guard request.isDefinedByVTd, let unit = replay.unitIndex(of: event.unit) else { break }
             // The unit ignores the fields the request's granularity does not use.
             let canonical = InterestKey.canonical(request)
             let inv = canonical ?? request

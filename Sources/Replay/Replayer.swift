@@ -362,7 +362,12 @@ public struct Replayer: Sendable {
             try applyFlush(flush, event)
         case .fetch(let read):
             try applyFetch(read, event, symbols)
-        case .inval, .wait:
+        case .inval(let request):
+            _ = try unit(event.unit, symbols, event)
+            if !request.isDefinedByVTd, let why = request.undefinedByVTd, shelf.book.diagnostics.count < 1000 {
+                book.diagnostics.append(ReplayDiagnostic(event: eventCount, line: event.line, message: why))
+            }
+        case .wait:
             _ = try unit(event.unit, symbols, event)
         case .begin, .end, .mark, .fence:
             break

@@ -624,9 +624,7 @@ struct BinaryDecoderCore {
         try checkCursor(c, "an `inval` record")
         guard let type = InvalidationType(rawValue: ty) else { throw recordError(c, "unknown invalidation type", found: "\(ty)") }
         guard let gran = InvalidationGranularity(rawValue: gr) else { throw recordError(c, "unknown granularity", found: "\(gr)") }
-        guard Self.validGranularityMasks[Int(ty)] & 1 << gr != 0 else {
-            throw recordError(c, "gran=\(gran.name) is not valid for type=\(type.name)")
-        }
+        let validPair = Self.validGranularityMasks[Int(ty)] & 1 << gr != 0
         guard present < 64 else { throw recordError(c, "unknown invalidation fields", found: "\(present)") }
         var inv = Invalidation(type: type, granularity: gran)
         if let did {
@@ -650,17 +648,12 @@ struct BinaryDecoderCore {
             guard fm <= 3 else { throw recordError(c, "fm must be 0 to 3", found: "\(fm)") }
             inv.fm = UInt8(fm)
         }
-        for key in LineParser.requiredInvalidationKeys(type, gran) {
-            let has: Bool
-            switch key {
-            case .did: has = did != nil
-            case .sid: has = sid != nil
-            case .pasid: has = pasid != nil
-            case .addr: has = addr != nil
-            case .am: has = am != nil
-            default: has = true
+        // As in text: what VT-d defines, or what the contract allows.
+        if !inv.isDefinedByVTd && !Invalidation.contractKeys(gran).allSatisfy(inv.holds) {
+            guard validPair else { throw recordError(c, "gran=\(gran.name) is not valid for type=\(type.name)") }
+            for key in LineParser.requiredInvalidationKeys(type, gran) where !inv.holds(key) {
+                throw recordError(c, "type=\(type.name) gran=\(gran.name) needs \(key.name)")
             }
-            if !has { throw recordError(c, "type=\(type.name) gran=\(gran.name) needs \(key.name)") }
         }
         return inv
     }

@@ -462,6 +462,73 @@ public enum InvalidationType: UInt8, Sendable, CaseIterable, Codable, Hashable {
     }
 }
 
+extension Invalidation {
+    /// Why VT-d defines no such request, or nil when it does.
+    ///
+    /// The contract (TRACE-FORMAT.md, `inval`) reads any type with any
+    /// granularity that carries the granularity's keys; VT-d pairs each
+    /// type with some granularities only, and a device-TLB request names a
+    /// device. A request it does not define reads, and covers nothing.
+    public var undefinedByVTd: String? {
+        guard !isDefinedByVTd else { return nil }
+        guard type.validGranularities.contains(granularity) else {
+            let taken = InvalidationGranularity.allCases.filter(type.validGranularities.contains).map(\.name)
+            return "VT-d defines no \(type.title) invalidation of granularity \(granularity.name) "
+                + "(type=\(type.name) takes gran=\(taken.joined(separator: ", "))), so it covers nothing"
+        }
+        let missing = LineParser.requiredInvalidationKeys(type, granularity).first { !holds($0) }
+        return "a \(type.title) invalidation of granularity \(granularity.name) needs `\(missing?.name ?? "?")=` "
+            + "to name what it covers, so it covers nothing"
+    }
+
+    /// ``undefinedByVTd`` is nil, without building its text: asked of
+    /// every request.
+    public var isDefinedByVTd: Bool {
+        let required = Self.vtdRequiredFields[Int(type.rawValue) * InvalidationGranularity.allCases.count + Int(granularity.rawValue)]
+        return required != Self.undefinedPair && fields & required == required
+    }
+
+    /// The keys the request holds, as ``fieldBit(_:)`` bits.
+    var fields: UInt8 {
+        (did != nil ? 1 : 0) | (sid != nil ? 2 : 0) | (pasid != nil ? 4 : 0) | (addr != nil ? 8 : 0) | (am != nil ? 16 : 0)
+    }
+
+    func holds(_ key: EventKey) -> Bool { fields & Self.fieldBit(key) == Self.fieldBit(key) }
+
+    static func fieldBit(_ key: EventKey) -> UInt8 {
+        switch key {
+        case .did: 1
+        case .sid: 2
+        case .pasid: 4
+        case .addr: 8
+        case .am: 16
+        default: 0
+        }
+    }
+
+    /// The keys TRACE-FORMAT.md's contract requires of a granularity,
+    /// whatever the type: `domain` a `did`, `device` a `sid`, `pasid` a
+    /// `did` and `pasid`, `page` a `did`, `addr` and `am`.
+    static func contractKeys(_ granularity: InvalidationGranularity) -> [EventKey] {
+        switch granularity {
+        case .global: []
+        case .domain: [.did]
+        case .device: [.sid]
+        case .pasid: [.did, .pasid]
+        case .page: [.did, .addr, .am]
+        }
+    }
+
+    private static let undefinedPair: UInt8 = 0xff
+    /// Per type and granularity, the fields VT-d needs, or ``undefinedPair``.
+    private static let vtdRequiredFields: [UInt8] = InvalidationType.allCases.flatMap { type in
+        InvalidationGranularity.allCases.map { gran in
+            guard type.validGranularities.contains(gran) else { return undefinedPair }
+            return LineParser.requiredInvalidationKeys(type, gran).reduce(0) { $0 | fieldBit($1) }
+        }
+    }
+}
+
 /// How much of a cache a request invalidates (`gran=`).
 public enum InvalidationGranularity: UInt8, Sendable, CaseIterable, Codable, Hashable {
     case global, domain, device, pasid, page

@@ -73,6 +73,11 @@ struct LineParser {
         InvalidationGranularity.allCases.map { gran in requiredInvalidationKeys(type, gran).reduce(0) { $0 | $1.bit } }
     }
 
+    /// ``Invalidation/contractKeys(_:)`` as key bit sets, by granularity.
+    private static let contractInvalidationMasks: [UInt32] = InvalidationGranularity.allCases.map { gran in
+        Invalidation.contractKeys(gran).reduce(0) { $0 | $1.bit }
+    }
+
     init(fileName: String) {
         self.fileName = fileName
     }
@@ -484,9 +489,7 @@ struct LineParser {
         guard let gran = Self.granularities.first(where: { granWord.equals($0.staticName) }) else {
             throw valueError(.gran, line, n, "unknown granularity; expected global, domain, device, pasid or page")
         }
-        guard Self.validGranularityMasks[Int(type.rawValue)] & 1 << gran.rawValue != 0 else {
-            throw valueError(.gran, line, n, "gran=\(gran.name) is not valid for type=\(type.name)")
-        }
+        let validPair = Self.validGranularityMasks[Int(type.rawValue)] & 1 << gran.rawValue != 0
         var inv = Invalidation(type: type, granularity: gran)
         if has(.did) { inv.did = UInt16(try number(.did, line, n, bits: 16)) }
         if has(.sid) { inv.sid = try sourceID(.sid, line, n) }
@@ -499,10 +502,19 @@ struct LineParser {
         }
         if has(.fm) { inv.fm = UInt8(try number(.fm, line, n, bits: 2)) }
         let required = Self.requiredInvalidationMasks[Int(type.rawValue) * Self.granularityCount + Int(gran.rawValue)]
-        if seen & required != required {
-            for key in Self.requiredInvalidationKeys(type, gran) where !has(key) {
-                throw error(n, keyStart[EventKey.gran.rawValue], "type=\(type.name) gran=\(gran.name) needs `\(key.name)=`",
-                            found: "gran=\(gran.name)")
+        // What VT-d defines reads; so does what the contract allows (any
+        // type with its granularity's keys), which the replay notes as
+        // covering nothing (Invalidation.undefinedByVTd).
+        if !validPair || seen & required != required {
+            let contract = Self.contractInvalidationMasks[Int(gran.rawValue)]
+            if seen & contract != contract {
+                guard validPair else {
+                    throw valueError(.gran, line, n, "gran=\(gran.name) is not valid for type=\(type.name)")
+                }
+                for key in Self.requiredInvalidationKeys(type, gran) where !has(key) {
+                    throw error(n, keyStart[EventKey.gran.rawValue], "type=\(type.name) gran=\(gran.name) needs `\(key.name)=`",
+                                found: "gran=\(gran.name)")
+                }
             }
         }
         return inv

@@ -462,6 +462,14 @@ struct MissingInvalidationTests {
         #expect(findings[0].events.map(\.line) == [4, 6])
     }
 
+    @Test func aRequestVTdDoesNotDefineCoversNothing() throws {
+        // A PASID-based IOTLB invalidation of no granularity VT-d has.
+        let findings = try analyze(didChange + pasidInvalidations(did: 5).replacingOccurrences(
+            of: "inval type=piotlb gran=pasid did=5 pasid=1", with: "inval type=piotlb gran=global"))
+        #expect(rules(findings) == ["missing-invalidation"])
+        #expect(findings[0].message.contains("no PASID-based IOTLB invalidation"))
+    }
+
     @Test func aGlobalIOTLBInvalidationReachesAFirstStageEntry() throws {
         #expect(try analyze(didChange + "inval type=pasid gran=pasid did=5 pasid=1\ninval type=iotlb gran=global\nwait\n").isEmpty)
     }

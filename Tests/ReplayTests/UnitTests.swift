@@ -52,3 +52,16 @@ struct UnitTests {
             + "(line 1 declared coherent=0 caching-mode=0)")
     }
 }
+
+@Suite("Invalidations VT-d does not define")
+struct UndefinedInvalidationTests {
+    @Test func oneTheContractAllowsIsADiagnosticAtItsLine() throws {
+        let r = try replay("wait\ninval type=piotlb gran=global\nwait\n")
+        #expect(r.diagnostics.map(\.line) == [2])
+        #expect(r.diagnostics.first?.message.hasPrefix("VT-d defines no PASID-based IOTLB invalidation of granularity global") == true)
+    }
+
+    @Test func oneVTdDefinesIsNoDiagnostic() throws {
+        #expect(try replay("inval type=piotlb gran=pasid did=1 pasid=1\nwait\n").diagnostics.isEmpty)
+    }
+}

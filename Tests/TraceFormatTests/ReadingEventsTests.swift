@@ -267,6 +267,22 @@ struct LinesAndNumbersTests {
         #expect(try read("# recorded by a test\n\n  hitless-trace   1  \nwait\n").events.count == 1)
     }
 
+    @Test(arguments: ["inval type=piotlb gran=global", "inval type=iotlb gran=device sid=00:02.0",
+                      "inval type=devtlb gran=page did=1 addr=0x1000 am=0", "inval type=pdevtlb gran=pasid did=1 pasid=2",
+                      "inval type=context gran=page did=1 addr=0x1000 am=0"])
+    func anInvalidationTheContractAllowsButVTdDoesNotDefineReads(line: String) throws {
+        let (e, _) = try event(line)
+        guard case .inval(let inv) = e.payload else { Issue.record("not an inval"); return }
+        #expect(!inv.isDefinedByVTd)
+        #expect(inv.undefinedByVTd?.hasSuffix("so it covers nothing") == true)
+    }
+
+    @Test func anInvalidationVTdDefinesHasNoReasonAgainstIt() throws {
+        let (e, _) = try event("inval type=devtlb gran=page sid=00:02.0 addr=0x1000")
+        guard case .inval(let inv) = e.payload else { Issue.record("not an inval"); return }
+        #expect(inv.isDefinedByVTd && inv.undefinedByVTd == nil)
+    }
+
     @Test func theHeadersVersionIsANumberLeadingZerosAndAll() throws {
         #expect(try read("hitless-trace 001\nwait\n").events.count == 1)
         #expect(readError("hitless-trace 10\nwait\n")?.message == "unsupported trace format version 10; this hitless reads version 1")
