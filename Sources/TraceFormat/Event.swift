@@ -484,8 +484,29 @@ extension Invalidation {
     /// ``undefinedByVTd`` is nil, without building its text: asked of
     /// every request.
     public var isDefinedByVTd: Bool {
-        let required = Self.vtdRequiredFields[Int(type.rawValue) * InvalidationGranularity.allCases.count + Int(granularity.rawValue)]
-        return required != Self.undefinedPair && fields & required == required
+        guard let required = Self.vtdFields(type, granularity) else { return false }
+        return fields & required == required
+    }
+
+    /// The fields (``fieldBit(_:)`` bits) VT-d needs of a request of this
+    /// type and granularity, or nil when it defines no such pair: the
+    /// validGranularities and LineParser.requiredInvalidationKeys(_:_:) of
+    /// the type, as code (a table is a global, checked for initialization
+    /// on every read, and this is asked of every request).
+    static func vtdFields(_ type: InvalidationType, _ granularity: InvalidationGranularity) -> UInt8? {
+        let did: UInt8 = 1, sid: UInt8 = 2, pasid: UInt8 = 4, addr: UInt8 = 8, am: UInt8 = 16
+        switch (type, granularity) {
+        case (.context, .global), (.pasid, .global), (.iotlb, .global), (.iec, .global): return 0
+        case (.context, .domain), (.pasid, .domain), (.iotlb, .domain): return did
+        case (.context, .device), (.devtlb, .device), (.pdevtlb, .device): return sid
+        case (.pasid, .pasid), (.piotlb, .pasid): return did | pasid
+        case (.pdevtlb, .pasid): return sid | pasid
+        case (.iotlb, .page), (.piotlb, .page): return did | addr | am
+        case (.devtlb, .page): return sid | addr
+        case (.pdevtlb, .page): return sid | pasid | addr
+        case (.iec, .page): return addr | am
+        default: return nil
+        }
     }
 
     /// The keys the request holds, as ``fieldBit(_:)`` bits.
@@ -516,15 +537,6 @@ extension Invalidation {
         case .device: [.sid]
         case .pasid: [.did, .pasid]
         case .page: [.did, .addr, .am]
-        }
-    }
-
-    private static let undefinedPair: UInt8 = 0xff
-    /// Per type and granularity, the fields VT-d needs, or ``undefinedPair``.
-    private static let vtdRequiredFields: [UInt8] = InvalidationType.allCases.flatMap { type in
-        InvalidationGranularity.allCases.map { gran in
-            guard type.validGranularities.contains(gran) else { return undefinedPair }
-            return LineParser.requiredInvalidationKeys(type, gran).reduce(0) { $0 | fieldBit($1) }
         }
     }
 }

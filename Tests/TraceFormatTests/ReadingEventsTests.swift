@@ -277,6 +277,16 @@ struct LinesAndNumbersTests {
         #expect(inv.undefinedByVTd?.hasSuffix("so it covers nothing") == true)
     }
 
+    @Test func theFieldsVTdNeedsAreThoseTheReaderRequires() {
+        for type in InvalidationType.allCases {
+            for gran in InvalidationGranularity.allCases {
+                let expected: UInt8? = type.validGranularities.contains(gran)
+                    ? LineParser.requiredInvalidationKeys(type, gran).reduce(0) { $0 | Invalidation.fieldBit($1) } : nil
+                #expect(Invalidation.vtdFields(type, gran) == expected, "\(type.name) \(gran.name)")
+            }
+        }
+    }
+
     @Test func anInvalidationVTdDefinesHasNoReasonAgainstIt() throws {
         let (e, _) = try event("inval type=devtlb gran=page sid=00:02.0 addr=0x1000")
         guard case .inval(let inv) = e.payload else { Issue.record("not an inval"); return }
