@@ -440,7 +440,8 @@ public struct Analysis {
         // Moved out, not copied and cleared: a copy retained its lists.
         guard var update = tracks[e].open.take() else { return }
         defer { recycle(&update.changes) }
-        if tracks[e].hasRareState { tracks[e].cachedSinceWait = nil }
+        // Read first: writing the box checks it is unique, every update.
+        if tracks[e].hasRareState && tracks[e].cachedSinceWait != nil { tracks[e].cachedSinceWait = nil }
         if tracks[e].ended.count == 8 { tracks[e].ended.removeFirst() }
         tracks[e].ended.append(EndedUpdate(serial: update.serial, old: update.old, new: new))
         if !findingsAwaitingNew.isEmpty { fillInNew(e, serial: update.serial, new: new, replay) }

@@ -364,9 +364,7 @@ public struct Replayer: Sendable {
             try applyFetch(read, event, symbols)
         case .inval(let request):
             _ = try unit(event.unit, symbols, event)
-            if !request.isDefinedByVTd, let why = request.undefinedByVTd, shelf.book.diagnostics.count < 1000 {
-                book.diagnostics.append(ReplayDiagnostic(event: eventCount, line: event.line, message: why))
-            }
+            if !request.isDefinedByVTd { noteUndefined(request, event) }
         case .wait:
             _ = try unit(event.unit, symbols, event)
         case .begin, .end, .mark, .fence:
@@ -383,6 +381,13 @@ public struct Replayer: Sendable {
             book.freeTableIDs.append(contentsOf: shelf.book.unlinkedTableIDs)
             book.unlinkedTableIDs.removeAll(keepingCapacity: true)
         }
+    }
+
+    /// A request VT-d does not define, which the trace format reads: a
+    /// diagnostic, since it covers nothing.
+    @inline(never) private mutating func noteUndefined(_ request: Invalidation, _ event: TraceEvent) {
+        guard let why = request.undefinedByVTd, shelf.book.diagnostics.count < 1000 else { return }
+        book.diagnostics.append(ReplayDiagnostic(event: eventCount, line: event.line, message: why))
     }
 
     // MARK: - Units
