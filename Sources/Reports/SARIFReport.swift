@@ -21,7 +21,7 @@ import Replay
 ///   is a source line) and every other involved event, at its source line
 ///   or else at its line in the trace file, so a viewer can open it;
 /// - `codeFlows` hold one thread flow: every involved event, in trace order;
-/// - `partialFingerprints["hitless/v1"]` is the finding's fingerprint (rule,
+/// - `partialFingerprints["hitless/v2"]` is the finding's fingerprint (rule,
 ///   entry identity, sites), never addresses or event numbers.
 public enum SARIFReport {
     /// The SARIF version written.
@@ -31,7 +31,7 @@ public enum SARIFReport {
     /// The `uriBaseId` of source files named by `at=` sites.
     public static let sourceRoot = "%SRCROOT%"
     /// The key of ``Finding/fingerprint`` in `partialFingerprints`.
-    public static let fingerprintKey = "hitless/v1"
+    public static let fingerprintKey = "hitless/v2"
 
     /// The SARIF log of `hitless analyze`. With a baseline, each result has
     /// `baselineState` `new` or `unchanged`.
