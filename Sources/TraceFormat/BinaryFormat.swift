@@ -607,10 +607,6 @@ struct BinaryDecoderCore {
         return t
     }
 
-    private static let validGranularityMasks: [UInt8] = InvalidationType.allCases.map { type in
-        type.validGranularities.reduce(0) { $0 | 1 << $1.rawValue }
-    }
-
     private mutating func invalidation(_ c: inout Cursor) throws(TraceError) -> Invalidation {
         let ty = c.byte()
         let gr = c.byte()
@@ -624,7 +620,6 @@ struct BinaryDecoderCore {
         try checkCursor(c, "an `inval` record")
         guard let type = InvalidationType(rawValue: ty) else { throw recordError(c, "unknown invalidation type", found: "\(ty)") }
         guard let gran = InvalidationGranularity(rawValue: gr) else { throw recordError(c, "unknown granularity", found: "\(gr)") }
-        let validPair = Self.validGranularityMasks[Int(ty)] & 1 << gr != 0
         guard present < 64 else { throw recordError(c, "unknown invalidation fields", found: "\(present)") }
         var inv = Invalidation(type: type, granularity: gran)
         if let did {
@@ -649,11 +644,10 @@ struct BinaryDecoderCore {
             inv.fm = UInt8(fm)
         }
         // As in text: what VT-d defines, or what the contract allows.
-        if !inv.isDefinedByVTd && !Invalidation.contractKeys(gran).allSatisfy(inv.holds) {
-            guard validPair else { throw recordError(c, "gran=\(gran.name) is not valid for type=\(type.name)") }
-            for key in LineParser.requiredInvalidationKeys(type, gran) where !inv.holds(key) {
-                throw recordError(c, "type=\(type.name) gran=\(gran.name) needs \(key.name)")
-            }
+        switch inv.readingProblem {
+        case nil: break
+        case .undefinedPair: throw recordError(c, "gran=\(gran.name) is not valid for type=\(type.name)")
+        case .missing(let key): throw recordError(c, "type=\(type.name) gran=\(gran.name) needs \(key.name)")
         }
         return inv
     }

@@ -448,17 +448,9 @@ public enum InvalidationType: UInt8, Sendable, CaseIterable, Codable, Hashable {
     }
 
     /// The granularities VT-d defines for this type (spec 6.5.2; Linux
-    /// iommu.h `QI_*_GRAN*`). The device-TLB types are always for one device.
+    /// iommu.h `QI_*_GRAN*`): those ``Invalidation/vtdFields(_:_:)`` has.
     public var validGranularities: Set<InvalidationGranularity> {
-        switch self {
-        case .context: [.global, .domain, .device]
-        case .pasid: [.global, .domain, .pasid]
-        case .iotlb: [.global, .domain, .page]
-        case .piotlb: [.pasid, .page]
-        case .devtlb: [.device, .page]
-        case .pdevtlb: [.device, .pasid, .page]
-        case .iec: [.global, .page]
-        }
+        Set(InvalidationGranularity.allCases.filter { Invalidation.vtdFields(self, $0) != nil })
     }
 }
 
@@ -470,15 +462,41 @@ extension Invalidation {
     /// type with some granularities only, and a device-TLB request names a
     /// device. A request it does not define reads, and covers nothing.
     public var undefinedByVTd: String? {
-        guard !isDefinedByVTd else { return nil }
-        guard type.validGranularities.contains(granularity) else {
+        switch vtdProblem {
+        case nil:
+            return nil
+        case .undefinedPair:
             let taken = InvalidationGranularity.allCases.filter(type.validGranularities.contains).map(\.name)
             return "VT-d defines no \(type.title) invalidation of granularity \(granularity.name) "
                 + "(type=\(type.name) takes gran=\(taken.joined(separator: ", "))), so it covers nothing"
+        case .missing(let key):
+            return "a \(type.title) invalidation of granularity \(granularity.name) needs `\(key.name)=` "
+                + "to name what it covers, so it covers nothing"
         }
-        let missing = LineParser.requiredInvalidationKeys(type, granularity).first { !holds($0) }
-        return "a \(type.title) invalidation of granularity \(granularity.name) needs `\(missing?.name ?? "?")=` "
-            + "to name what it covers, so it covers nothing"
+    }
+
+    /// What keeps VT-d from defining a request.
+    enum VTdProblem: Equatable {
+        /// VT-d pairs the type with other granularities only.
+        case undefinedPair
+        /// A key that makes the scope definite is missing (the first).
+        case missing(EventKey)
+    }
+
+    /// Why VT-d does not define the request, or nil when it does.
+    var vtdProblem: VTdProblem? {
+        guard let required = Self.vtdFields(type, granularity) else { return .undefinedPair }
+        guard let key = Self.fieldKeys.first(where: { required & Self.fieldBit($0) != 0 && !holds($0) }) else { return nil }
+        return .missing(key)
+    }
+
+    /// Why a reader refuses the request, or nil when it reads: what VT-d
+    /// defines reads, and so does what the contract allows (any type with
+    /// its granularity's ``contractKeys(_:)``). The text and binary readers
+    /// both ask this.
+    var readingProblem: VTdProblem? {
+        guard !isDefinedByVTd, !Self.contractKeys(granularity).allSatisfy(holds) else { return nil }
+        return vtdProblem
     }
 
     /// ``undefinedByVTd`` is nil, without building its text: asked of
@@ -489,10 +507,14 @@ extension Invalidation {
     }
 
     /// The fields (``fieldBit(_:)`` bits) VT-d needs of a request of this
-    /// type and granularity, or nil when it defines no such pair: the
-    /// validGranularities and LineParser.requiredInvalidationKeys(_:_:) of
-    /// the type, as code (a table is a global, checked for initialization
-    /// on every read, and this is asked of every request).
+    /// type and granularity to make its scope definite, or nil when it
+    /// defines no such pair: the one table of them, from which
+    /// ``InvalidationType/validGranularities`` and
+    /// LineParser.requiredInvalidationKeys(_:_:) are read. Code, not a
+    /// table: a table is a global, checked for initialization on every
+    /// read, and this is asked of every request. The device-TLB types name
+    /// a device, not a domain; an index-selective `iec` request's `addr` is
+    /// the interrupt index and `am` the index mask (VT-d 6.5.2.7).
     static func vtdFields(_ type: InvalidationType, _ granularity: InvalidationGranularity) -> UInt8? {
         let did: UInt8 = 1, sid: UInt8 = 2, pasid: UInt8 = 4, addr: UInt8 = 8, am: UInt8 = 16
         switch (type, granularity) {
@@ -515,6 +537,9 @@ extension Invalidation {
     }
 
     func holds(_ key: EventKey) -> Bool { fields & Self.fieldBit(key) == Self.fieldBit(key) }
+
+    /// The keys ``fieldBit(_:)`` gives bits, in the order messages name them.
+    static let fieldKeys: [EventKey] = [.did, .sid, .pasid, .addr, .am]
 
     static func fieldBit(_ key: EventKey) -> UInt8 {
         switch key {

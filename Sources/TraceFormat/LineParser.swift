@@ -62,21 +62,6 @@ struct LineParser {
     private static let tableKinds = TableKind.allCases
     private static let invalidationTypes = InvalidationType.allCases
     private static let granularities = InvalidationGranularity.allCases
-    private static let granularityCount = InvalidationGranularity.allCases.count
-    /// For each type, the granularities it allows, as bits of `1 << gran.rawValue`.
-    private static let validGranularityMasks: [UInt8] = InvalidationType.allCases.map { type in
-        type.validGranularities.reduce(0) { $0 | 1 << $1.rawValue }
-    }
-    /// ``requiredInvalidationKeys(_:_:)`` as key bit sets, indexed by
-    /// `type * granularityCount + gran`.
-    private static let requiredInvalidationMasks: [UInt32] = InvalidationType.allCases.flatMap { type in
-        InvalidationGranularity.allCases.map { gran in requiredInvalidationKeys(type, gran).reduce(0) { $0 | $1.bit } }
-    }
-
-    /// ``Invalidation/contractKeys(_:)`` as key bit sets, by granularity.
-    private static let contractInvalidationMasks: [UInt32] = InvalidationGranularity.allCases.map { gran in
-        Invalidation.contractKeys(gran).reduce(0) { $0 | $1.bit }
-    }
 
     init(fileName: String) {
         self.fileName = fileName
@@ -489,7 +474,6 @@ struct LineParser {
         guard let gran = Self.granularities.first(where: { granWord.equals($0.staticName) }) else {
             throw valueError(.gran, line, n, "unknown granularity; expected global, domain, device, pasid or page")
         }
-        let validPair = Self.validGranularityMasks[Int(type.rawValue)] & 1 << gran.rawValue != 0
         var inv = Invalidation(type: type, granularity: gran)
         if has(.did) { inv.did = UInt16(try number(.did, line, n, bits: 16)) }
         if has(.sid) { inv.sid = try sourceID(.sid, line, n) }
@@ -501,47 +485,26 @@ struct LineParser {
             inv.am = UInt8(am)
         }
         if has(.fm) { inv.fm = UInt8(try number(.fm, line, n, bits: 2)) }
-        let required = Self.requiredInvalidationMasks[Int(type.rawValue) * Self.granularityCount + Int(gran.rawValue)]
-        // What VT-d defines reads; so does what the contract allows (any
-        // type with its granularity's keys), which the replay notes as
-        // covering nothing (Invalidation.undefinedByVTd).
-        if !validPair || seen & required != required {
-            let contract = Self.contractInvalidationMasks[Int(gran.rawValue)]
-            if seen & contract != contract {
-                guard validPair else {
-                    throw valueError(.gran, line, n, "gran=\(gran.name) is not valid for type=\(type.name)")
-                }
-                for key in Self.requiredInvalidationKeys(type, gran) where !has(key) {
-                    throw error(n, keyStart[EventKey.gran.rawValue], "type=\(type.name) gran=\(gran.name) needs `\(key.name)=`",
-                                found: "gran=\(gran.name)")
-                }
-            }
+        // What the contract allows but VT-d does not define reads too; the
+        // replay notes it as covering nothing (Invalidation.undefinedByVTd).
+        switch inv.readingProblem {
+        case nil:
+            break
+        case .undefinedPair:
+            throw valueError(.gran, line, n, "gran=\(gran.name) is not valid for type=\(type.name)")
+        case .missing(let key):
+            throw error(n, keyStart[EventKey.gran.rawValue], "type=\(type.name) gran=\(gran.name) needs `\(key.name)=`",
+                        found: "gran=\(gran.name)")
         }
         return inv
     }
 
     /// The keys that make an invalidation's scope definite (TRACE-FORMAT.md,
-    /// `inval`). Device-TLB requests name a device, not a domain.
+    /// `inval`; Invalidation.vtdFields(_:_:)), none for a pair VT-d does
+    /// not define.
     static func requiredInvalidationKeys(_ type: InvalidationType, _ gran: InvalidationGranularity) -> [EventKey] {
-        if type == .devtlb || type == .pdevtlb {
-            switch gran {
-            case .pasid: return [.sid, .pasid]
-            case .page: return type == .pdevtlb ? [.sid, .pasid, .addr] : [.sid, .addr]
-            default: return [.sid]
-            }
-        }
-        if type == .iec {
-            // Index-selective: addr= is the interrupt index, am= the index
-            // mask (VT-d 6.5.2.7); there is no domain.
-            return gran == .page ? [.addr, .am] : []
-        }
-        switch gran {
-        case .global: return []
-        case .domain: return [.did]
-        case .device: return [.sid]
-        case .pasid: return [.did, .pasid]
-        case .page: return [.did, .addr, .am]
-        }
+        let required = Invalidation.vtdFields(type, gran) ?? 0
+        return Invalidation.fieldKeys.filter { required & Invalidation.fieldBit($0) != 0 }
     }
 
     // MARK: - Values
