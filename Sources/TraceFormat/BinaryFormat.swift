@@ -353,10 +353,10 @@ struct BinaryDecoderCore {
                          found: "the magic number")
         }
         // A text trace's line: its header, or an event's kind and a blank.
-        let line = here.prefix(256)
-        let word = String(decoding: line.prefix { $0 > 0x20 && $0 < 0x7f }, as: UTF8.self)
-        let followed = line.count > word.utf8.count && [0x20, 0x09, 0x0a, 0x0d].contains(line[word.utf8.count])
-        if followed, word == "hitless-trace" || EventKind.allCases.contains(where: { $0.name == word }),
+        let line = UnsafeBufferPointer(rebasing: here.prefix(256))
+        let word = UnsafeBufferPointer(rebasing: line.prefix { $0 > 0x20 && $0 < 0x7f })
+        let followed = line.count > word.count && [0x20, 0x09, 0x0a, 0x0d].contains(line[word.count])
+        if followed, word.equals("hitless-trace") || EventKind.lookup(word) != nil,
            let newline = line.firstIndex(of: 0x0a),
            line[..<newline].allSatisfy({ ($0 >= 0x20 && $0 < 0x7f) || $0 == 0x09 || $0 == 0x0d }) {
             let text = String(decoding: line[..<newline].prefix(32), as: UTF8.self)

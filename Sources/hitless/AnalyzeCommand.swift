@@ -89,7 +89,7 @@ struct AnalyzeCommand: ParsableCommand {
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs takes a number from 1") }
-        if traces.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
+        try validateStandardInputOnce(traces)
     }
 
     func run() throws {

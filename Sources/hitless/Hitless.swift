@@ -60,3 +60,9 @@ func emit(_ text: String, to path: String?) throws {
     try file.write(text)
     try file.commit()
 }
+
+/// Refuses trace arguments that name standard input (`-`) more than once:
+/// the second would read nothing and pass for an empty trace.
+func validateStandardInputOnce(_ traces: [String]) throws {
+    if traces.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
+}

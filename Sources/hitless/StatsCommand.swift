@@ -18,7 +18,7 @@ struct StatsCommand: ParsableCommand {
     var output: String?
 
     func validate() throws {
-        if traces.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be read only once") }
+        try validateStandardInputOnce(traces)
     }
 
     func run() throws {
